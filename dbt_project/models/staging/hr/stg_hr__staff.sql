@@ -1,0 +1,20 @@
+-- Employees with role, FTE and employment dates; names never leave landing.
+-- Grain: one row per employee (employee_id), the newest version of its key.
+with
+
+newest as (
+    {{ newest_version(source('lake', 'staff'), ['employee_id']) }}
+)
+
+select
+    employee_id,
+    role,
+    provider_id,
+    location_id,
+    fte,
+    hire_date,
+    termination_date,
+    _delivery_id as delivery_id,
+    _source_file as source_file,
+    _line as source_line
+from newest

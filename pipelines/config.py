@@ -1,0 +1,116 @@
+"""The practice's one configuration file, validated when it is read (never at import).
+
+Secrets never live here: the pseudonymisation key and mail passwords come from the
+environment. An example with every option lives at `clinicops.example.yaml`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from pipelines.contracts import BY_ENTITY, SOURCES
+
+CONFIG_ENV = "CLINICOPS_CONFIG"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FileFormat(_Strict):
+    """How a source's files are read when they are not plain UTF-8 comma CSV."""
+
+    delimiter: str = ","
+    encoding: str = "utf-8"
+    sheet: str | None = None  # XLSX: the sheet to read; default the first
+
+    @field_validator("delimiter")
+    @classmethod
+    def _one_char(cls, v: str) -> str:
+        if len(v) != 1:
+            raise ValueError("delimiter must be a single character")
+        return v
+
+
+class SourceConfig(_Strict):
+    """One source system: how to read it, how its columns map, which files are snapshots."""
+
+    format: FileFormat = FileFormat()
+    # entity -> {vendor column name: contract column name}; names are matched after
+    # trimming and ignoring case, like contract names themselves.
+    mapping: dict[str, dict[str, str]] = Field(default_factory=dict)
+    # Entities this source delivers as full snapshots: a key missing from the newest
+    # delivery is marked deleted (never erased).
+    snapshot: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _known_entities(self) -> SourceConfig:
+        for entity in [*self.mapping, *self.snapshot]:
+            if entity not in BY_ENTITY:
+                raise ValueError(f"unknown entity {entity!r}")
+        for entity, mapping in self.mapping.items():
+            names = set(BY_ENTITY[entity].names)
+            for vendor, target in mapping.items():
+                if target not in names:
+                    raise ValueError(
+                        f"{entity}: {vendor!r} maps to {target!r}, which is not a column"
+                    )
+        return self
+
+
+class TargetOverride(_Strict):
+    """A practice's own band for a KPI, replacing the published default."""
+
+    low: float | None = None
+    high: float | None = None
+    direction: Literal["higher_is_better", "lower_is_better"] | None = None
+
+
+class Practice(_Strict):
+    name: str = "Sample Family Practice"
+    # The weekly schedule runs at Monday 05:00 in this timezone.
+    timezone: str = "America/Chicago"
+
+
+class Config(_Strict):
+    practice: Practice = Practice()
+    sources: dict[str, SourceConfig] = Field(default_factory=dict)
+    targets: dict[str, TargetOverride] = Field(default_factory=dict)
+
+    @field_validator("sources")
+    @classmethod
+    def _known_sources(cls, v: dict[str, SourceConfig]) -> dict[str, SourceConfig]:
+        unknown = set(v) - set(SOURCES)
+        if unknown:
+            raise ValueError(f"unknown sources {sorted(unknown)}; known: {list(SOURCES)}")
+        return v
+
+    def source(self, name: str) -> SourceConfig:
+        return self.sources.get(name, SourceConfig())
+
+    def is_snapshot(self, source: str, entity: str) -> bool:
+        return entity in self.source(source).snapshot
+
+
+class ConfigError(ValueError):
+    """The configuration file is missing or invalid; the message names the file."""
+
+
+def load_config(path: Path | None = None) -> Config:
+    """Read the config from `path`, else $CLINICOPS_CONFIG, else the defaults."""
+    if path is None and os.environ.get(CONFIG_ENV):
+        path = Path(os.environ[CONFIG_ENV])
+    if path is None:
+        return Config()
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        return Config.model_validate(data)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: configuration file not found") from None
+    except (yaml.YAMLError, ValueError) as exc:
+        raise ConfigError(f"{path}: invalid configuration: {exc}") from None

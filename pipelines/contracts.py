@@ -1,0 +1,340 @@
+"""The eleven export contracts of shared/CONTRACTS.md, declared once.
+
+Everything that needs to know what a file looks like reads it from here: landing
+(parsing, validation, pseudonymisation), the empty schema files that let dbt build
+before an entity's first delivery, the sample generator, the docs and the tests. When
+CONTRACTS.md changes, this module is the only code that should have to.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Kind(StrEnum):
+    """How a value is parsed at landing and typed in the lake."""
+
+    STR = "str"
+    INT = "int"
+    NUMBER = "number"
+    MONEY = "money"
+    DATE = "date"
+    TIMESTAMP = "timestamp"
+    MONTH = "month"  # YYYY-MM
+    ENUM = "enum"
+    CODE = "code"  # compared after trimming and upper-casing (cpt_code, modifier)
+
+
+class Privacy(StrEnum):
+    """What landing does with a personal-data column, so that it never goes further."""
+
+    NONE = "none"
+    HASH = "hash"  # replaced by a keyed HMAC-SHA256 under the name in `Column.lake_name`
+    DROP = "drop"  # never written to the lake
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    kind: Kind
+    required: bool
+    description: str = ""
+    enum: tuple[str, ...] = ()
+    privacy: Privacy = Privacy.NONE
+    # Range rules of CONTRACTS.md "Validation at landing"; bounds are inclusive unless
+    # the matching *_exclusive flag says otherwise.
+    min_value: float | None = None
+    min_exclusive: bool = False
+    max_value: float | None = None
+    length: int | None = None  # exact length after normalising (cpt_code)
+
+    @property
+    def lake_name(self) -> str:
+        """Column name in the lake: hashed personal data gets a name that says so."""
+        if self.privacy is Privacy.HASH:
+            return self.name.removesuffix("_id") + "_key"
+        return self.name
+
+    @property
+    def offset_name(self) -> str:
+        """Timestamps keep their wall-clock value plus the UTC offset written with it.
+
+        The offset is converted to the location's timezone in dbt (which knows the
+        locations); a location without a timezone uses the wall-clock time as written.
+        """
+        return f"{self.name}_offset_min"
+
+
+@dataclass(frozen=True)
+class RowRule:
+    """A rule across columns of one row; `check` names the rule implemented in landing."""
+
+    name: str
+    columns: tuple[str, ...]
+    message: str
+
+
+@dataclass(frozen=True)
+class Contract:
+    entity: str
+    source: str
+    key: tuple[str, ...]
+    columns: tuple[Column, ...]
+    description: str
+    row_rules: tuple[RowRule, ...] = field(default_factory=tuple)
+
+    def column(self, name: str) -> Column:
+        for col in self.columns:
+            if col.name == name:
+                return col
+        raise KeyError(f"{self.entity} has no column {name!r}")
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+    @property
+    def required_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns if c.required)
+
+
+MONEY = dict(kind=Kind.MONEY, min_value=0.0)
+HOURS = dict(kind=Kind.NUMBER, min_value=0.0)
+POSITIVE_INT = dict(kind=Kind.INT, min_value=0, min_exclusive=True)
+
+APPOINTMENT_STATUSES = ("scheduled", "completed", "no_show", "cancelled")
+FINANCIAL_CLASSES = ("commercial", "medicare", "medicaid", "self_pay", "other")
+TRANSACTION_TYPES = (
+    "payer_payment",
+    "patient_payment",
+    "contractual_adjustment",
+    "write_off",
+    "denial",
+    "refund",
+)
+STAFF_ROLES = (
+    "physician",
+    "nurse_practitioner",
+    "physician_assistant",
+    "registered_nurse",
+    "medical_assistant",
+    "front_desk",
+    "billing",
+    "manager",
+    "other",
+)
+CLINICIAN_ROLES = ("physician", "nurse_practitioner", "physician_assistant")
+GL_ACCOUNTS = (
+    "rent",
+    "medical_supplies",
+    "office_supplies",
+    "it_software",
+    "insurance",
+    "utilities",
+    "purchased_services",
+    "marketing",
+    "other",
+)
+BUDGET_VOLUME_LINES = ("completed_visits", "gross_charges", "collections", "labor_cost")
+APPOINTMENT_TYPES = ("new_patient", "established", "annual_physical", "procedure", "telehealth")
+
+
+CONTRACTS: tuple[Contract, ...] = (
+    Contract(
+        entity="locations",
+        source="reference",
+        key=("location_id",),
+        description="The practice's sites and the timezone each one's clock runs in.",
+        columns=(
+            Column("location_id", Kind.STR, True),
+            Column("location_name", Kind.STR, True),
+            Column("timezone", Kind.STR, False, "IANA name, e.g. America/Chicago"),
+        ),
+    ),
+    Contract(
+        entity="appointments",
+        source="scheduling",
+        key=("appointment_id",),
+        description="Every appointment the scheduler knows, with its visit time stamps.",
+        columns=(
+            Column("appointment_id", Kind.STR, True),
+            Column("patient_id", Kind.STR, True, "personal data", privacy=Privacy.HASH),
+            Column("provider_id", Kind.STR, True, "the clinician the slot belongs to"),
+            Column("location_id", Kind.STR, True),
+            # An open list: other types are allowed, so it is a string, not an enum.
+            Column("appointment_type", Kind.STR, True, ", ".join(APPOINTMENT_TYPES)),
+            Column("booked_at", Kind.TIMESTAMP, True, "when the appointment was made"),
+            Column("scheduled_start", Kind.TIMESTAMP, True),
+            Column("scheduled_minutes", description="slot length, > 0", required=True,
+                   **POSITIVE_INT),
+            Column("status", Kind.ENUM, True, enum=APPOINTMENT_STATUSES),
+            Column("cancelled_at", Kind.TIMESTAMP, False, "required when cancelled"),
+            Column("checked_in_at", Kind.TIMESTAMP, False),
+            Column("roomed_at", Kind.TIMESTAMP, False),
+            Column("provider_start_at", Kind.TIMESTAMP, False),
+            Column("checked_out_at", Kind.TIMESTAMP, False),
+            Column("encounter_id", Kind.STR, False, "links a completed visit to its charges"),
+        ),
+        row_rules=(
+            RowRule(
+                "cancelled_needs_cancelled_at",
+                ("status", "cancelled_at"),
+                "a cancelled appointment needs cancelled_at",
+            ),
+        ),
+    ),
+    Contract(
+        entity="provider_slots",
+        source="scheduling",
+        key=("provider_id", "slot_start"),
+        description="The schedule template: the slots each provider offers.",
+        columns=(
+            Column("provider_id", Kind.STR, True),
+            Column("location_id", Kind.STR, True),
+            Column("slot_start", Kind.TIMESTAMP, True),
+            Column("slot_minutes", required=True, **POSITIVE_INT),
+        ),
+    ),
+    Contract(
+        entity="payers",
+        source="billing",
+        key=("payer_id",),
+        description="Insurers and other payers, with the financial class used for payer mix.",
+        columns=(
+            Column("payer_id", Kind.STR, True),
+            Column("payer_name", Kind.STR, True),
+            Column("financial_class", Kind.ENUM, True, enum=FINANCIAL_CLASSES),
+        ),
+    ),
+    Contract(
+        entity="charges",
+        source="billing",
+        key=("charge_id",),
+        description="Claim lines: one billed CPT/HCPCS code with its units and amount.",
+        columns=(
+            Column("charge_id", Kind.STR, True, "one billed line"),
+            Column("claim_id", Kind.STR, True),
+            Column("encounter_id", Kind.STR, False),
+            Column("patient_id", Kind.STR, True, "personal data", privacy=Privacy.HASH),
+            Column("rendering_provider_id", Kind.STR, True),
+            Column("location_id", Kind.STR, True),
+            Column("payer_id", Kind.STR, True, "primary payer"),
+            Column("service_date", Kind.DATE, True),
+            Column("posted_date", Kind.DATE, True, "entered the ledger, >= service_date"),
+            Column("cpt_code", Kind.CODE, True, "CPT/HCPCS code, 5 characters", length=5),
+            Column("modifier", Kind.CODE, False),
+            Column("units", required=True, **POSITIVE_INT),
+            Column("charge_amount", required=True, description="units included", **MONEY),
+        ),
+        row_rules=(
+            RowRule(
+                "posted_not_before_service",
+                ("service_date", "posted_date"),
+                "posted_date is before service_date",
+            ),
+        ),
+    ),
+    Contract(
+        entity="claims",
+        source="billing",
+        key=("claim_id",),
+        description="Claims as submitted to payers.",
+        columns=(
+            Column("claim_id", Kind.STR, True),
+            Column("payer_id", Kind.STR, True),
+            Column("submitted_date", Kind.DATE, True, "first submission to the payer"),
+        ),
+    ),
+    Contract(
+        entity="transactions",
+        source="billing",
+        key=("transaction_id",),
+        description="Payments, adjustments, write-offs, denials and refunds against claims.",
+        columns=(
+            Column("transaction_id", Kind.STR, True),
+            Column("claim_id", Kind.STR, True),
+            Column("charge_id", Kind.STR, False, "the line it applies to, when line-level"),
+            Column("posted_date", Kind.DATE, True),
+            Column("transaction_type", Kind.ENUM, True, enum=TRANSACTION_TYPES),
+            Column("amount", required=True, description="sign comes from the type", **MONEY),
+            Column("reason_code", Kind.STR, False, "CARC such as CO-45"),
+        ),
+    ),
+    Contract(
+        entity="staff",
+        source="hr",
+        key=("employee_id",),
+        description="Employees with role, FTE and employment dates; names never leave landing.",
+        columns=(
+            Column("employee_id", Kind.STR, True),
+            Column("full_name", Kind.STR, True, "personal data", privacy=Privacy.DROP),
+            Column("role", Kind.ENUM, True, enum=STAFF_ROLES),
+            Column("provider_id", Kind.STR, False, "set for clinicians who see patients"),
+            Column("location_id", Kind.STR, True, "home location"),
+            Column("fte", Kind.NUMBER, True, "0 < fte <= 1", min_value=0.0,
+                   min_exclusive=True, max_value=1.0),
+            Column("hire_date", Kind.DATE, True),
+            Column("termination_date", Kind.DATE, False),
+        ),
+    ),
+    Contract(
+        entity="timesheets",
+        source="hr",
+        key=("employee_id", "pay_period_start"),
+        description="Payroll by pay period: hours and the cost of each employee.",
+        columns=(
+            Column("employee_id", Kind.STR, True),
+            Column("pay_period_start", Kind.DATE, True),
+            Column("pay_period_end", Kind.DATE, True, "inclusive"),
+            Column("regular_hours", required=True, **HOURS),
+            Column("overtime_hours", required=True, **HOURS),
+            Column("pto_hours", required=True, **HOURS),
+            Column("gross_pay", required=True, **MONEY),
+            Column("benefits_cost", required=False, **MONEY),
+        ),
+        row_rules=(
+            RowRule(
+                "period_end_not_before_start",
+                ("pay_period_start", "pay_period_end"),
+                "pay_period_end is before pay_period_start",
+            ),
+        ),
+    ),
+    Contract(
+        entity="gl_expenses",
+        source="finance",
+        key=("month", "location_id", "account"),
+        description="Monthly non-labour operating expenses from the ledger.",
+        columns=(
+            Column("month", Kind.MONTH, True),
+            Column("location_id", Kind.STR, True),
+            # CONTRACTS.md lists the usual accounts but does not close the list.
+            Column("account", Kind.STR, True, ", ".join(GL_ACCOUNTS)),
+            Column("amount", required=True, **MONEY),
+        ),
+    ),
+    Contract(
+        entity="budget",
+        source="finance",
+        key=("month", "location_id", "line"),
+        description="The monthly plan per location and line.",
+        columns=(
+            Column("month", Kind.MONTH, True),
+            Column("location_id", Kind.STR, True),
+            Column("line", Kind.STR, True, "a volume line or a gl account name"),
+            Column("amount", Kind.NUMBER, True, "a count for completed_visits, else money"),
+        ),
+    ),
+)
+
+BY_ENTITY: dict[str, Contract] = {c.entity: c for c in CONTRACTS}
+SOURCES: tuple[str, ...] = ("reference", "scheduling", "billing", "hr", "finance")
+
+
+def contract_for(entity: str) -> Contract:
+    try:
+        return BY_ENTITY[entity]
+    except KeyError:
+        known = ", ".join(sorted(BY_ENTITY))
+        raise KeyError(f"unknown entity {entity!r} (known: {known})") from None
