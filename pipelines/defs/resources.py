@@ -1,0 +1,37 @@
+"""The one Dagster resource: which practice home, inbox folders, config file and as-of date.
+
+Its fields are read when a run starts, never at import, so `dagster dev` and
+`clinicops run` differ only in where the values come from (environment vs arguments).
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from pathlib import Path
+
+from dagster import ConfigurableResource
+
+from pipelines.config import Config, load_config
+from pipelines.lake import Home
+
+
+class ClinicopsResource(ConfigurableResource):
+    home: str
+    # One or more inbox folders (inbox layout of CONTRACTS.md), separated by os.pathsep;
+    # landed in the order given.
+    inbox: str
+    config_path: str = ""
+    as_of: str = ""  # YYYY-MM-DD; empty means the KPI_SPEC.md default
+
+    def practice_home(self) -> Home:
+        return Home(Path(self.home))
+
+    def inbox_dirs(self) -> list[Path]:
+        return [Path(p) for p in self.inbox.split(os.pathsep) if p]
+
+    def practice_config(self) -> Config:
+        return load_config(Path(self.config_path) if self.config_path else None)
+
+    def as_of_date(self) -> date | None:
+        return date.fromisoformat(self.as_of) if self.as_of else None
