@@ -1,0 +1,39 @@
+"""Shared fixtures. The sample practice is landed, built and published once per session
+by the real `clinicops run` (Dagster, dbt, DuckDB), into a temporary home."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pipelines.lake import Home
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SAMPLE_INBOX = PROJECT_ROOT / "data" / "sample" / "inbox"
+SAMPLE_CORRECTIONS = PROJECT_ROOT / "data" / "sample" / "corrections"
+
+
+def clinicops_command() -> str:
+    return str(Path(sys.executable).with_name("clinicops"))
+
+
+@pytest.fixture(scope="session")
+def sample_run(tmp_path_factory) -> tuple[Home, subprocess.CompletedProcess]:
+    home = Home(tmp_path_factory.mktemp("sample_home"))
+    proc = subprocess.run(
+        [clinicops_command(), "run", "--home", str(home.root)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    if proc.returncode != 0:
+        pytest.fail(f"clinicops run failed:\n{proc.stdout[-5000:]}\n{proc.stderr[-8000:]}")
+    return home, proc
+
+
+@pytest.fixture(scope="session")
+def sample_home(sample_run) -> Home:
+    return sample_run[0]
