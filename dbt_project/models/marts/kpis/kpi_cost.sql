@@ -1,0 +1,286 @@
+-- Cost KPIs of KPI_SPEC.md "Cost": labor_cost, non_labor_cost, operating_cost,
+-- overtime_share, support_staff_per_provider_fte and staff_turnover_rate, in the long
+-- shape of "Published outputs". Cost KPIs have no provider scope; labour follows the
+-- employee's home location (a timesheet of an employee missing from staff counts at
+-- practice scope only), non-labour cost its GL location, staffing the staff home location.
+-- Row existence: the flow KPIs where spread pay-period or GL days fall in the period and
+-- scope, a derived KPI where any of its parts has a row (a missing part counts 0); the
+-- staffing KPIs for every period from the one holding the practice's first appointment
+-- or charge up to the as-of period, in scopes with a staff member active on any day of
+-- the period (docs/interpretations.md).
+-- Grain: one row per (period_grain, period_start, scope, scope_id, kpi).
+with
+
+labor_days as (
+    select * from {{ ref('int_labor_cost_by_day') }}
+),
+
+non_labor_days as (
+    select * from {{ ref('int_non_labor_cost_by_day') }}
+),
+
+staff_days as (
+    select * from {{ ref('int_staff_active_by_day') }}
+),
+
+staff as (
+    select * from {{ ref('stg_hr__staff') }}
+),
+
+periods as (
+    select * from {{ ref('int_periods') }}
+),
+
+appointments as (
+    select * from {{ ref('int_appointments_localised') }}
+),
+
+charges as (
+    select * from {{ ref('stg_billing__charges') }}
+),
+
+labor as (
+    select
+        period_grain,
+        period_start,
+        scope,
+        scope_id,
+        sum(labor_cost) as labor_cost,
+        sum(regular_hours) as regular_hours,
+        sum(overtime_hours) as overtime_hours
+    from (
+        {{ explode_scopes('labor_days', 'day', 'location_id', none) }}
+    ) as labor_scoped
+    group by period_grain, period_start, scope, scope_id
+),
+
+non_labor as (
+    select
+        period_grain,
+        period_start,
+        scope,
+        scope_id,
+        sum(non_labor_cost) as non_labor_cost
+    from (
+        {{ explode_scopes('non_labor_days', 'day', 'location_id', none) }}
+    ) as non_labor_scoped
+    group by period_grain, period_start, scope, scope_id
+),
+
+cost_keys as (
+    select period_grain, period_start, scope, scope_id from labor
+    union
+    select period_grain, period_start, scope, scope_id from non_labor
+),
+
+cost_parts as (
+    select
+        cost_keys.period_grain,
+        cost_keys.period_start,
+        cost_keys.scope,
+        cost_keys.scope_id,
+        labor.scope is not null as has_labor,
+        non_labor.scope is not null as has_non_labor,
+        coalesce(labor.labor_cost, 0.0) as labor_cost,
+        coalesce(labor.regular_hours, 0.0) as regular_hours,
+        coalesce(labor.overtime_hours, 0.0) as overtime_hours,
+        coalesce(non_labor.non_labor_cost, 0.0) as non_labor_cost
+    from cost_keys
+    left join labor
+        on cost_keys.period_grain = labor.period_grain
+        and cost_keys.period_start = labor.period_start
+        and cost_keys.scope = labor.scope
+        and cost_keys.scope_id = labor.scope_id
+    left join non_labor
+        on cost_keys.period_grain = non_labor.period_grain
+        and cost_keys.period_start = non_labor.period_start
+        and cost_keys.scope = non_labor.scope
+        and cost_keys.scope_id = non_labor.scope_id
+),
+
+-- The data's start: the practice's first appointment (any status) or charge.
+data_start as (
+    select min(day) as first_day
+    from (
+        select scheduled_date as day from appointments
+        union all
+        select service_date as day from charges
+        union all
+        select posted_date as day from charges
+    ) as activity
+),
+
+reported_periods as (
+    select periods.*
+    from periods
+    cross join data_start
+    where periods.period_end >= data_start.first_day
+),
+
+staff_scoped as (
+    select 'practice' as scope, 'all' as scope_id, employee_id, hire_date, termination_date
+    from staff
+    union all
+    select 'location' as scope, location_id as scope_id, employee_id, hire_date, termination_date
+    from staff
+),
+
+staff_days_scoped as (
+    select 'practice' as scope, 'all' as scope_id, day, employee_id, fte, is_clinician, is_provider
+    from staff_days
+    union all
+    select 'location' as scope, location_id as scope_id, day, employee_id, fte, is_clinician, is_provider
+    from staff_days
+),
+
+staffed_periods as (
+    select distinct
+        reported_periods.period_grain,
+        reported_periods.period_start,
+        reported_periods.period_end,
+        reported_periods.days_in_period,
+        staff_scoped.scope,
+        staff_scoped.scope_id
+    from reported_periods
+    inner join staff_scoped
+        on staff_scoped.hire_date <= reported_periods.period_end
+        and (staff_scoped.termination_date is null or staff_scoped.termination_date >= reported_periods.period_start)
+),
+
+at_period_end as (
+    select
+        staffed_periods.period_grain,
+        staffed_periods.period_start,
+        staffed_periods.scope,
+        staffed_periods.scope_id,
+        sum(case when staff_days_scoped.is_provider then staff_days_scoped.fte else 0.0 end) as provider_fte,
+        sum(case when not staff_days_scoped.is_clinician then staff_days_scoped.fte else 0.0 end) as support_fte,
+        count(staff_days_scoped.employee_id) as headcount
+    from staffed_periods
+    left join staff_days_scoped
+        on staffed_periods.scope = staff_days_scoped.scope
+        and staffed_periods.scope_id = staff_days_scoped.scope_id
+        and staffed_periods.period_end = staff_days_scoped.day
+    group by staffed_periods.period_grain, staffed_periods.period_start, staffed_periods.scope, staffed_periods.scope_id
+),
+
+at_period_start as (
+    select
+        staffed_periods.period_grain,
+        staffed_periods.period_start,
+        staffed_periods.scope,
+        staffed_periods.scope_id,
+        count(staff_days_scoped.employee_id) as headcount
+    from staffed_periods
+    left join staff_days_scoped
+        on staffed_periods.scope = staff_days_scoped.scope
+        and staffed_periods.scope_id = staff_days_scoped.scope_id
+        and staffed_periods.period_start = staff_days_scoped.day
+    group by staffed_periods.period_grain, staffed_periods.period_start, staffed_periods.scope, staffed_periods.scope_id
+),
+
+terminations as (
+    select
+        staffed_periods.period_grain,
+        staffed_periods.period_start,
+        staffed_periods.scope,
+        staffed_periods.scope_id,
+        count(staff_scoped.employee_id) as terminations
+    from staffed_periods
+    left join staff_scoped
+        on staffed_periods.scope = staff_scoped.scope
+        and staffed_periods.scope_id = staff_scoped.scope_id
+        and staff_scoped.termination_date >= staffed_periods.period_start
+        and staff_scoped.termination_date <= staffed_periods.period_end
+    group by staffed_periods.period_grain, staffed_periods.period_start, staffed_periods.scope, staffed_periods.scope_id
+),
+
+staffing as (
+    select
+        staffed_periods.period_grain,
+        staffed_periods.period_start,
+        staffed_periods.scope,
+        staffed_periods.scope_id,
+        at_period_end.provider_fte,
+        at_period_end.support_fte,
+        cast(terminations.terminations as double) as terminations,
+        (cast(at_period_start.headcount as double) + cast(at_period_end.headcount as double)) / 2.0
+            * cast(staffed_periods.days_in_period as double) / 365.0 as headcount_years
+    from staffed_periods
+    inner join at_period_end
+        on staffed_periods.period_grain = at_period_end.period_grain
+        and staffed_periods.period_start = at_period_end.period_start
+        and staffed_periods.scope = at_period_end.scope
+        and staffed_periods.scope_id = at_period_end.scope_id
+    inner join at_period_start
+        on staffed_periods.period_grain = at_period_start.period_grain
+        and staffed_periods.period_start = at_period_start.period_start
+        and staffed_periods.scope = at_period_start.scope
+        and staffed_periods.scope_id = at_period_start.scope_id
+    inner join terminations
+        on staffed_periods.period_grain = terminations.period_grain
+        and staffed_periods.period_start = terminations.period_start
+        and staffed_periods.scope = terminations.scope
+        and staffed_periods.scope_id = terminations.scope_id
+),
+
+kpis as (
+    select period_grain, period_start, scope, scope_id,
+        'labor_cost' as kpi, labor_cost as value, labor_cost as numerator, cast(null as double) as denominator
+    from cost_parts
+    where has_labor
+
+    union all
+
+    select period_grain, period_start, scope, scope_id,
+        'non_labor_cost' as kpi, non_labor_cost as value, non_labor_cost as numerator, cast(null as double) as denominator
+    from cost_parts
+    where has_non_labor
+
+    union all
+
+    select period_grain, period_start, scope, scope_id,
+        'operating_cost' as kpi, labor_cost + non_labor_cost as value, labor_cost + non_labor_cost as numerator,
+        cast(null as double) as denominator
+    from cost_parts
+
+    union all
+
+    -- PTO hours are left out of both sides (KPI_SPEC.md).
+    select period_grain, period_start, scope, scope_id,
+        'overtime_share' as kpi,
+        {{ safe_divide('overtime_hours', 'regular_hours + overtime_hours') }} as value,
+        overtime_hours as numerator,
+        regular_hours + overtime_hours as denominator
+    from cost_parts
+    where has_labor
+
+    union all
+
+    select period_grain, period_start, scope, scope_id,
+        'support_staff_per_provider_fte' as kpi,
+        {{ safe_divide('support_fte', 'provider_fte') }} as value,
+        support_fte as numerator,
+        provider_fte as denominator
+    from staffing
+
+    union all
+
+    select period_grain, period_start, scope, scope_id,
+        'staff_turnover_rate' as kpi,
+        {{ safe_divide('terminations', 'headcount_years') }} as value,
+        terminations as numerator,
+        headcount_years as denominator
+    from staffing
+)
+
+select
+    cast(period_grain as {{ dbt.type_string() }}) as period_grain,
+    cast(period_start as date) as period_start,
+    cast(scope as {{ dbt.type_string() }}) as scope,
+    cast(scope_id as {{ dbt.type_string() }}) as scope_id,
+    cast(kpi as {{ dbt.type_string() }}) as kpi,
+    cast(value as double) as value,
+    cast(numerator as double) as numerator,
+    cast(denominator as double) as denominator
+from kpis
