@@ -5,6 +5,9 @@ A *home* folder holds one practice's state:
     <home>/lake/raw/<entity>/delivery=<id>/part-0.parquet       good rows, immutable
     <home>/lake/rejected/<entity>/delivery=<id>/part-0.parquet  bad rows with line and reason
     <home>/lake/ledger/delivery=<id>.parquet                    one row per delivered file
+    <home>/lake/quality/<entity>/delivery=<id>.json             Great Expectations results
+    <home>/lake/_incoming/<id>/                                 a delivery being written
+    <home>/secrets/                                             local demo secrets (0700)
     <home>/warehouse.duckdb                                     dbt's build target
     <home>/serving.duckdb                                       read-only copy for readers
     <home>/dagster/                                             DAGSTER_HOME for this practice
@@ -118,6 +121,19 @@ class Home:
         return self.lake / "ledger"
 
     @property
+    def quality(self) -> Path:
+        return self.lake / "quality"
+
+    @property
+    def incoming(self) -> Path:
+        """Scratch space for deliveries being written, outside every glob dbt reads."""
+        return self.lake / "_incoming"
+
+    @property
+    def secrets(self) -> Path:
+        return self.root / "secrets"
+
+    @property
     def warehouse(self) -> Path:
         return self.root / "warehouse.duckdb"
 
@@ -137,6 +153,9 @@ class Home:
 
     def ledger_file(self, delivery_id: str) -> Path:
         return self.ledger / f"delivery={delivery_id}.parquet"
+
+    def quality_file(self, entity: str, delivery_id: str) -> Path:
+        return self.quality / entity / f"delivery={delivery_id}.json"
 
 
 def write_parquet_atomic(frame: pl.DataFrame, path: Path) -> None:

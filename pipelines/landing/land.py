@@ -1,0 +1,382 @@
+"""Landing: every delivered file becomes one committed delivery in the lake, or a failure.
+
+For each file, in the order files apply (files.discover): skip it if the same bytes
+were landed before; otherwise reserve a delivery id, read it in batches, judge each row
+(validate.py), pseudonymise (privacy.py), write good rows and rejected rows as Parquet
+parts into the delivery's scratch folder, run the quality suite, move the parts into
+place and write the ledger entry last. A file that cannot be read at all is recorded
+as failed, with one error, and the next file lands.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from pipelines.config import Config
+from pipelines.contracts import BY_ENTITY, Contract, Privacy, contract_for
+from pipelines.lake import REJECTED_SCHEMA, Home, ensure_lake, raw_schema
+from pipelines.landing import ledger as ledger_mod
+from pipelines.landing.files import Delivered, FileError, discover, read_batches
+from pipelines.landing.validate import check
+from pipelines.privacy import Pseudonymiser, key_from_env
+from pipelines.quality import QualityRun
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str], None]
+
+# Rows per batch: big enough to keep Polars efficient, small enough that a file of tens
+# of millions of rows never sits in memory whole.
+BATCH_ROWS = 500_000
+# Great Expectations sees at most this many rows of each batch (a seeded random sample
+# above it). Landing's own checks already judged every row; GE re-checks a sample
+# because its pandas engine costs about a second per million rows.
+QUALITY_SAMPLE_ROWS = 100_000
+
+
+@dataclass
+class FileResult:
+    """What happened to one delivered file."""
+
+    path: Path
+    source: str
+    entity: str | None
+    delivery_id: str | None  # None when skipped as a duplicate
+    status: str  # loaded | failed | duplicate (same bytes already loaded: a no-op)
+    rows_received: int = 0
+    rows_loaded: int = 0
+    rows_rejected: int = 0
+    rows_duplicate_key: int = 0
+    error: str | None = None
+    quality: dict[str, Any] | None = None  # quality.QualityRun.summary()
+
+    @property
+    def file_name(self) -> str:
+        return self.path.name
+
+
+@dataclass
+class LandingReport:
+    files: list[FileResult] = field(default_factory=list)
+    # Debris of crashed landings removed before this one started.
+    recovered: list[Path] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[FileResult]:
+        return [f for f in self.files if f.status == "failed"]
+
+    @property
+    def loaded(self) -> list[FileResult]:
+        return [f for f in self.files if f.status == "loaded"]
+
+    @property
+    def duplicates(self) -> list[FileResult]:
+        return [f for f in self.files if f.status == "duplicate"]
+
+    @property
+    def totals(self) -> dict[str, int]:
+        return {
+            "files": len(self.files),
+            "files_loaded": len(self.loaded),
+            "files_failed": len(self.failed),
+            "files_duplicate": len(self.duplicates),
+            "rows_received": sum(f.rows_received for f in self.files),
+            "rows_loaded": sum(f.rows_loaded for f in self.files),
+            "rows_rejected": sum(f.rows_rejected for f in self.files),
+            "rows_duplicate_key": sum(f.rows_duplicate_key for f in self.files),
+        }
+
+
+def land_inbox(
+    inbox: Path,
+    home: Home,
+    config: Config,
+    progress: Progress | None = None,
+    *,
+    pseudonym_key: bytes | None = None,
+) -> LandingReport:
+    """Land every file in an inbox folder (inbox/<source>/<file>), all entities.
+
+    `pseudonym_key` defaults to $CLINICOPS_PSEUDONYM_KEY (privacy.key_from_env); the demo
+    passes privacy.demo_key(home).
+    """
+    return _land(discover(inbox), home, config, progress, pseudonym_key)
+
+
+def land_entity(
+    inbox: Path,
+    home: Home,
+    config: Config,
+    entity: str,
+    progress: Progress | None = None,
+    *,
+    pseudonym_key: bytes | None = None,
+) -> LandingReport:
+    """Land only the files of one entity (a Dagster asset per entity calls this)."""
+    contract_for(entity)  # an unknown entity is the caller's error, not an empty report
+    files = [d for d in discover(inbox) if d.entity == entity]
+    return _land(files, home, config, progress, pseudonym_key)
+
+
+def _land(
+    files: list[Delivered],
+    home: Home,
+    config: Config,
+    progress: Progress | None,
+    pseudonym_key: bytes | None,
+) -> LandingReport:
+    say = progress or (lambda _msg: None)
+    pseudonymiser = Pseudonymiser(pseudonym_key if pseudonym_key is not None else key_from_env())
+    ensure_lake(home)
+    report = LandingReport(recovered=ledger_mod.recover(home))
+    if report.recovered:
+        say(f"removed {len(report.recovered)} leftover(s) of an interrupted landing")
+    for delivered in files:
+        report.files.append(land_file(delivered, home, config, pseudonymiser, say))
+    return report
+
+
+def _sha256(path: Path) -> str:
+    with open(path, "rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+def land_file(
+    delivered: Delivered,
+    home: Home,
+    config: Config,
+    pseudonymiser: Pseudonymiser,
+    say: Progress,
+) -> FileResult:
+    label = f"{delivered.source}/{delivered.name}"
+    entity = delivered.entity
+    sha256 = _sha256(delivered.path)
+    if sha256 in ledger_mod.loaded_checksums(home):
+        say(f"{label}: already landed (same bytes), nothing to do")
+        return FileResult(delivered.path, delivered.source, entity, None, "duplicate")
+
+    received_at = datetime.now(UTC).replace(tzinfo=None)
+    snapshot = entity is not None and config.is_snapshot(delivered.source, entity)
+    reservation = ledger_mod.reserve(home)
+    delivery_id = reservation.delivery_id
+    result = FileResult(delivered.path, delivered.source, entity, delivery_id, "loaded")
+    say(f"{label}: landing as delivery {delivery_id}")
+    try:
+        try:
+            contract = _contract_of(delivered)
+            _write_delivery(
+                delivered,
+                contract,
+                home,
+                config,
+                pseudonymiser,
+                reservation.scratch,
+                delivery_id,
+                received_at,
+                snapshot,
+                result,
+                say,
+            )
+        except FileError as exc:
+            _fail(result, f"{label}: {exc}")
+        except Exception as exc:  # one broken file must not stop the others
+            log.exception("landing %s failed", label)
+            _fail(result, f"{label}: unexpected {type(exc).__name__} while landing (see the log)")
+        if result.status == "loaded":
+            _commit(home, reservation.scratch, result)
+        ledger_mod.write_entry(
+            home,
+            {
+                "delivery_id": delivery_id,
+                "source": delivered.source,
+                "entity": entity,
+                "file_name": delivered.name,
+                "sha256": sha256,
+                "size_bytes": delivered.path.stat().st_size,
+                "received_at": received_at,
+                "mode": "snapshot" if snapshot else "incremental",
+                "status": result.status,
+                "rows_received": result.rows_received,
+                "rows_loaded": result.rows_loaded,
+                "rows_rejected": result.rows_rejected,
+                "rows_duplicate_key": result.rows_duplicate_key,
+                "error": result.error,
+            },
+        )
+    finally:
+        reservation.release()
+    if result.status == "failed":
+        say(f"failed: {result.error}")
+    else:
+        say(
+            f"{label}: {result.rows_loaded:,} rows loaded, {result.rows_rejected:,} rejected, "
+            f"{result.rows_duplicate_key:,} repeated keys"
+        )
+    return result
+
+
+def _fail(result: FileResult, error: str) -> None:
+    """A failed file loads nothing: its counts are zero and its scratch is discarded."""
+    result.status = "failed"
+    result.error = error
+    result.rows_received = result.rows_loaded = result.rows_rejected = 0
+    result.rows_duplicate_key = 0
+    result.quality = None
+
+
+def _contract_of(delivered: Delivered) -> Contract:
+    entity = delivered.entity
+    if entity is None:
+        raise FileError(
+            "unknown entity: the file name must start with one of " + ", ".join(sorted(BY_ENTITY))
+        )
+    contract = contract_for(entity)
+    if contract.source != delivered.source:
+        raise FileError(
+            f"{entity} comes from the {contract.source} system: deliver it in "
+            f"inbox/{contract.source}/, not inbox/{delivered.source}/"
+        )
+    return contract
+
+
+def _write_delivery(
+    delivered: Delivered,
+    contract: Contract,
+    home: Home,
+    config: Config,
+    pseudonymiser: Pseudonymiser,
+    scratch: Path,
+    delivery_id: str,
+    received_at: datetime,
+    snapshot: bool,
+    result: FileResult,
+    say: Progress,
+) -> None:
+    """Read, judge and write every batch of one file into its scratch folder."""
+    source = config.source(delivered.source)
+    meta = {
+        "_delivery_id": delivery_id,
+        "_source_file": delivered.name,
+        "_received_at": received_at,
+        "_snapshot": snapshot,
+    }
+    key = [contract.column(k).lake_name for k in contract.key]
+    key_hashes: list[pl.Series] = []
+    quality = QualityRun(contract.entity)
+    parts = {"raw": 0, "rejected": 0}
+    batches = read_batches(
+        delivered,
+        contract,
+        source.format,
+        source.mapping.get(contract.entity, {}),
+        scratch,
+        BATCH_ROWS,
+    )
+    for number, batch in enumerate(batches):
+        checked = check(batch, contract)
+        good = _to_lake(checked.good, contract, pseudonymiser, meta)
+        rejected_rows = int(checked.rejected_mask.sum())
+        if good.height:
+            _write_part(good, scratch / "raw", parts, "raw")
+        if rejected_rows:
+            rejected = _rejected(
+                batch.filter(checked.rejected_mask), checked.errors, contract, pseudonymiser, meta
+            )
+            _write_part(rejected, scratch / "rejected", parts, "rejected")
+        result.rows_received += batch.height
+        result.rows_loaded += good.height
+        result.rows_rejected += rejected_rows
+        key_hashes.append(good.select(pl.struct(key).hash()).to_series())
+        quality.add(contract, good, QUALITY_SAMPLE_ROWS)
+        if number or batch.height >= BATCH_ROWS:
+            say(f"{delivered.source}/{delivered.name}: {result.rows_received:,} rows read")
+    if result.rows_received == 0:
+        raise FileError("has no data rows (a header alone, or an empty sheet)")
+    hashes = pl.concat(key_hashes)
+    result.rows_duplicate_key = hashes.len() - hashes.n_unique()
+    result.quality = quality.write(scratch / "quality.json", result.rows_duplicate_key)
+
+
+def _write_part(frame: pl.DataFrame, folder: Path, parts: dict[str, int], area: str) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    frame.write_parquet(folder / f"part-{parts[area]}.parquet")
+    parts[area] += 1
+
+
+def _pseudonymised(
+    frame: pl.DataFrame, contract: Contract, pseudonymiser: Pseudonymiser
+) -> pl.DataFrame:
+    """Personal-data columns hashed (under their lake name) or dropped."""
+    for col in contract.columns:
+        if col.privacy is Privacy.HASH:
+            hashed = pseudonymiser.hash_series(frame.get_column(col.name))
+            frame = frame.with_columns(hashed.alias(col.name)).rename({col.name: col.lake_name})
+        elif col.privacy is Privacy.DROP:
+            frame = frame.drop(col.name)
+    return frame
+
+
+def _to_lake(
+    good: pl.DataFrame, contract: Contract, pseudonymiser: Pseudonymiser, meta: dict[str, Any]
+) -> pl.DataFrame:
+    schema = raw_schema(contract)
+    frame = _pseudonymised(good, contract, pseudonymiser).with_columns(
+        pl.lit(value).alias(name) for name, value in meta.items()
+    )
+    return frame.select(pl.col(name).cast(dtype) for name, dtype in schema.items())
+
+
+def _rejected(
+    bad_rows: pl.DataFrame,
+    errors: pl.DataFrame,
+    contract: Contract,
+    pseudonymiser: Pseudonymiser,
+    meta: dict[str, Any],
+) -> pl.DataFrame:
+    """One record per broken rule, each with the row as received, personal data removed."""
+    names = list(contract.names)
+    # Trimmed like landed values, so a rejected row's patient_key matches the loaded ones.
+    trimmed = bad_rows.with_columns(
+        [
+            pl.col(c.name).str.strip_chars().replace("", None)
+            for c in contract.columns
+            if c.privacy is Privacy.HASH
+        ]
+    )
+    safe = _pseudonymised(trimmed.select("_line", *names), contract, pseudonymiser)
+    as_received = safe.select(
+        "_line", pl.struct(pl.exclude("_line")).struct.json_encode().alias("_raw")
+    )
+    return (
+        errors.join(as_received, on="_line", how="left", maintain_order="left")
+        .with_columns(
+            pl.lit(meta["_delivery_id"]).alias("_delivery_id"),
+            pl.lit(meta["_source_file"]).alias("_source_file"),
+            pl.lit(contract.entity).alias("entity"),
+        )
+        .select(pl.col(name).cast(dtype) for name, dtype in REJECTED_SCHEMA.items())
+    )
+
+
+def _commit(home: Home, scratch: Path, result: FileResult) -> None:
+    """Move a delivery's parts into the lake; the ledger entry that follows commits it."""
+    assert result.entity is not None and result.delivery_id is not None
+    ledger_mod.fsync_tree(scratch)
+    moves = [
+        (scratch / "raw", home.raw_partition(result.entity, result.delivery_id)),
+        (scratch / "rejected", home.rejected_partition(result.entity, result.delivery_id)),
+        (scratch / "quality.json", home.quality_file(result.entity, result.delivery_id)),
+    ]
+    for source, target in moves:
+        if source.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(source, target)

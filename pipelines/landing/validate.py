@@ -1,0 +1,306 @@
+"""Cast text to contract types and judge every row, with vectorised Polars expressions.
+
+Values arrive as text (see files.py) and are parsed by strict patterns before any cast,
+because Polars' and DuckDB's own casts are lenient where the contract is not: they
+accept `inf`, `nan`, `1_000`, surrounding blanks, and read a date as a timestamp. A
+value that fails gets one reason per broken rule; a row with any reason is rejected.
+
+Reasons quote the offending value so a practice can find and fix it at the source,
+except for personal-data columns, whose values are never written into a reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import polars as pl
+
+from pipelines.contracts import Column, Contract, Kind, Privacy, RowRule
+
+INT_RE = r"^[+-]?\d+(\.0*)?$"  # 30.0 is a whole number; 20.5 is not
+DECIMAL_RE = r"^[+-]?(\d+\.?\d*|\.\d+)$"
+DATE_RE = r"^\d{4}-\d{2}-\d{2}$"
+MONTH_RE = r"^\d{4}-\d{2}$"
+TIMESTAMP_RE = (
+    r"^(?P<date>\d{4}-\d{2}-\d{2})[T ](?P<hm>\d{2}:\d{2})"
+    r"(?::(?P<s>\d{2})(?:\.(?P<frac>\d{1,6}))?)?"
+    r"(?P<offset>Z|[+-]\d{2}(?::?\d{2})?)?$"
+)
+MAX_OFFSET_HOURS = 14  # the widest UTC offset in use (Line Islands, +14:00)
+
+
+@dataclass(frozen=True)
+class _Check:
+    column: str
+    failed: pl.Expr
+    reason: pl.Expr
+
+
+@dataclass(frozen=True)
+class Checked:
+    """One batch judged: typed good rows, one error per broken rule, and the bad-row mask."""
+
+    good: pl.DataFrame  # contract names (typed), offset columns, `_line`, `_extra`
+    errors: pl.DataFrame  # `_line`, `column`, `reason`
+    rejected_mask: pl.Series
+
+
+def _typed(name: str) -> str:
+    return f"__typed__{name}"
+
+
+def _reason(col: Column, template: str) -> pl.Expr:
+    """`template` with `{value}` replaced by the quoted text, or withheld for personal data."""
+    if col.privacy is not Privacy.NONE:
+        return pl.lit(f"{col.name}: " + template.replace("'{value}'", "the value"))
+    before, after = template.split("{value}")
+    return pl.format(f"{col.name}: {before}{{}}{after}", pl.col(col.name))
+
+
+def _bound(value: float) -> str:
+    return f"{value:g}"
+
+
+def _parse(col: Column) -> tuple[list[pl.Expr], list[_Check]]:
+    """The typed output expressions of one column and the checks on it."""
+    t = pl.col(col.name)
+    v = pl.col(_typed(col.name))
+    present = t.is_not_null()
+    checks: list[_Check] = []
+    outputs: list[pl.Expr] = []
+    if col.required:
+        checks.append(
+            _Check(col.name, t.is_null(), pl.lit(f"{col.name}: required value is missing"))
+        )
+
+    match col.kind:
+        case Kind.STR:
+            outputs.append(t.alias(_typed(col.name)))
+        case Kind.CODE:
+            outputs.append(t.str.to_uppercase().alias(_typed(col.name)))
+        case Kind.ENUM:
+            outputs.append(t.str.to_lowercase().alias(_typed(col.name)))
+            allowed = ", ".join(col.enum)
+            checks.append(
+                _Check(
+                    col.name,
+                    present & ~v.is_in(col.enum),
+                    _reason(col, f"'{{value}}' is not one of {allowed}"),
+                )
+            )
+        case Kind.INT:
+            whole = t.str.replace(r"\.0*$", "").cast(pl.Int64, strict=False)
+            outputs.append(pl.when(t.str.contains(INT_RE)).then(whole).alias(_typed(col.name)))
+            checks.append(
+                _Check(
+                    col.name, present & v.is_null(), _reason(col, "'{value}' is not a whole number")
+                )
+            )
+        case Kind.NUMBER | Kind.MONEY:
+            number = t.cast(pl.Float64, strict=False)
+            outputs.append(pl.when(t.str.contains(DECIMAL_RE)).then(number).alias(_typed(col.name)))
+            checks.append(
+                _Check(
+                    col.name,
+                    present & v.is_null(),
+                    _reason(
+                        col,
+                        "'{value}' is not a plain decimal number "
+                        "(no currency symbols or thousands separators)",
+                    ),
+                )
+            )
+        case Kind.DATE:
+            date = t.str.to_date("%Y-%m-%d", strict=False)
+            outputs.append(pl.when(t.str.contains(DATE_RE)).then(date).alias(_typed(col.name)))
+            checks.append(
+                _Check(
+                    col.name,
+                    present & v.is_null(),
+                    _reason(col, "'{value}' is not a date (YYYY-MM-DD)"),
+                )
+            )
+        case Kind.MONTH:
+            month = (t + "-01").str.to_date("%Y-%m-%d", strict=False)
+            outputs.append(pl.when(t.str.contains(MONTH_RE)).then(month).alias(_typed(col.name)))
+            checks.append(
+                _Check(
+                    col.name,
+                    present & v.is_null(),
+                    _reason(col, "'{value}' is not a month (YYYY-MM)"),
+                )
+            )
+        case Kind.TIMESTAMP:
+            outputs.extend(_timestamp_outputs(col))
+            offset = pl.col(col.offset_name)
+            checks.append(
+                _Check(
+                    col.name,
+                    present & v.is_null(),
+                    pl.when(t.str.contains(DATE_RE))
+                    .then(
+                        _reason(
+                            col,
+                            "'{value}' is a date without a time; expected YYYY-MM-DD HH:MM[:SS]",
+                        )
+                    )
+                    .otherwise(
+                        _reason(
+                            col,
+                            "'{value}' is not a timestamp "
+                            "(YYYY-MM-DD HH:MM[:SS], optionally with a UTC offset)",
+                        )
+                    ),
+                )
+            )
+            checks.append(
+                _Check(
+                    col.name,
+                    v.is_not_null() & (offset.abs() > MAX_OFFSET_HOURS * 60),
+                    _reason(col, "'{value}' has a UTC offset beyond ±14:00"),
+                )
+            )
+        case _:
+            raise NotImplementedError(f"landing cannot parse kind {col.kind!r}")
+
+    checks.extend(_range_checks(col, v))
+    return outputs, checks
+
+
+def _timestamp_outputs(col: Column) -> list[pl.Expr]:
+    """Wall-clock value as written, and the offset in minutes (null when none)."""
+    parts = pl.col(col.name).str.extract_groups(TIMESTAMP_RE)
+    wall = pl.concat_str(
+        parts.struct["date"],
+        pl.lit(" "),
+        parts.struct["hm"],
+        pl.lit(":"),
+        parts.struct["s"].fill_null("00"),
+        pl.lit("."),
+        parts.struct["frac"].fill_null("0").str.pad_end(6, "0"),
+    ).str.to_datetime("%Y-%m-%d %H:%M:%S%.f", time_unit="us", strict=False)
+    offset = parts.struct["offset"]
+    digits = offset.str.replace_all(":", "").str.slice(1)
+    hours = digits.str.slice(0, 2).cast(pl.Int32, strict=False)
+    minutes = digits.str.slice(2, 2).cast(pl.Int32, strict=False).fill_null(0)
+    sign = pl.when(offset.str.starts_with("-")).then(-1).otherwise(1)
+    offset_minutes = (
+        pl.when(offset == "Z")
+        .then(0)
+        .when(minutes < 60)
+        .then(sign * (hours * 60 + minutes))
+        # Minutes of 60 or more: an impossible offset, caught by the range check.
+        .otherwise(MAX_OFFSET_HOURS * 60 + 1)
+    )
+    return [
+        wall.alias(_typed(col.name)),
+        pl.when(wall.is_not_null()).then(offset_minutes).cast(pl.Int32).alias(col.offset_name),
+    ]
+
+
+def _range_checks(col: Column, v: pl.Expr) -> list[_Check]:
+    checks = []
+    if col.kind is Kind.MONEY and col.min_value == 0:
+        reason = "'{value}' is negative (money is never negative; its sign comes from the type)"
+        checks.append(_Check(col.name, v < 0, _reason(col, reason)))
+    elif col.min_value is not None:
+        if col.min_exclusive:
+            failed, rule = v <= col.min_value, f"greater than {_bound(col.min_value)}"
+        else:
+            failed, rule = v < col.min_value, f"at least {_bound(col.min_value)}"
+        checks.append(_Check(col.name, failed, _reason(col, f"'{{value}}' must be {rule}")))
+    if col.max_value is not None:
+        checks.append(
+            _Check(
+                col.name,
+                v > col.max_value,
+                _reason(col, f"'{{value}}' must be at most {_bound(col.max_value)}"),
+            )
+        )
+    if col.length is not None:
+        checks.append(
+            _Check(
+                col.name,
+                v.str.len_chars() != col.length,
+                _reason(col, f"'{{value}}' is not {col.length} characters"),
+            )
+        )
+    return checks
+
+
+def _not_before(rule: RowRule) -> _Check:
+    """Rule: the second column's date is not before the first's."""
+    earlier, later = rule.columns
+    failed = pl.col(_typed(later)) < pl.col(_typed(earlier))
+    reason = pl.format(f"{rule.message} ({{}} < {{}})", pl.col(later), pl.col(earlier))
+    return _Check(later, failed, reason)
+
+
+def _cancelled_needs_cancelled_at(rule: RowRule) -> _Check:
+    status, cancelled_at = rule.columns
+    failed = (pl.col(_typed(status)) == "cancelled") & pl.col(cancelled_at).is_null()
+    return _Check(cancelled_at, failed, pl.lit(rule.message))
+
+
+# Each RowRule name in contracts.py has its implementation here; landing refuses to run
+# a contract whose rule it does not know rather than skip it silently.
+ROW_RULES: dict[str, Callable[[RowRule], _Check]] = {
+    "cancelled_needs_cancelled_at": _cancelled_needs_cancelled_at,
+    "posted_not_before_service": _not_before,
+    "period_end_not_before_start": _not_before,
+}
+
+
+def _checks(contract: Contract) -> tuple[list[pl.Expr], list[_Check]]:
+    outputs: list[pl.Expr] = []
+    checks: list[_Check] = []
+    for col in contract.columns:
+        col_outputs, col_checks = _parse(col)
+        outputs.extend(col_outputs)
+        checks.extend(col_checks)
+    for rule in contract.row_rules:
+        if rule.name not in ROW_RULES:
+            raise NotImplementedError(f"{contract.entity}: no landing check for rule {rule.name!r}")
+        checks.append(ROW_RULES[rule.name](rule))
+    return outputs, checks
+
+
+def typed_columns(contract: Contract) -> list[str]:
+    """The columns of a checked good frame, in contract order (offsets after their value)."""
+    names = []
+    for col in contract.columns:
+        names.append(col.name)
+        if col.kind is Kind.TIMESTAMP:
+            names.append(col.offset_name)
+    return names
+
+
+def check(batch: pl.DataFrame, contract: Contract) -> Checked:
+    """Parse and judge a text batch from files.py."""
+    names = list(contract.names)
+    outputs, checks = _checks(contract)
+    text = batch.with_columns(pl.col(names).str.strip_chars().replace("", None))
+    staged = text.with_columns(outputs)
+    reason_names = [f"__reason__{i}" for i in range(len(checks))]
+    staged = staged.with_columns(
+        pl.when(c.failed).then(c.reason).alias(n) for c, n in zip(checks, reason_names, strict=True)
+    ).with_columns(pl.any_horizontal(pl.col(reason_names).is_not_null()).alias("__rejected"))
+
+    mask = staged.get_column("__rejected")
+    column_of = dict(zip(reason_names, (c.column for c in checks), strict=True))
+    errors = (
+        staged.filter(mask)
+        .select("_line", *reason_names)
+        .unpivot(index="_line", on=reason_names, variable_name="check", value_name="reason")
+        .drop_nulls("reason")
+        .with_columns(pl.col("check").replace_strict(column_of).alias("column"))
+        .sort("_line", maintain_order=True)
+        .select("_line", "column", "reason")
+    )
+    good = staged.filter(~mask).select(
+        "_line",
+        *[pl.col(_typed(n)).alias(n) if n in names else pl.col(n) for n in typed_columns(contract)],
+        "_extra",
+    )
+    return Checked(good=good, errors=errors, rejected_mask=mask)
