@@ -13,6 +13,7 @@ import hmac
 import logging
 import os
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 
 import polars as pl
@@ -22,42 +23,69 @@ from pipelines.lake import Home
 KEY_ENV = "CLINICOPS_PSEUDONYM_KEY"
 MIN_KEY_CHARS = 16
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 
 class PseudonymKeyError(RuntimeError):
     """No usable pseudonymisation key: landing refuses to run rather than leak ids."""
 
 
-def key_from_env() -> bytes:
-    """The practice's secret key from $CLINICOPS_PSEUDONYM_KEY."""
+def key_from_env() -> bytes | None:
+    """The practice's secret key from $CLINICOPS_PSEUDONYM_KEY, or None when unset."""
     value = os.environ.get(KEY_ENV, "").strip()
     if not value:
-        raise PseudonymKeyError(
-            f"{KEY_ENV} is not set: landing needs the practice's secret key to pseudonymise "
-            f"patient ids (generate one with `python -c 'import secrets; "
-            f"print(secrets.token_hex(32))'` and keep it out of the repository)"
-        )
+        return None
     if len(value) < MIN_KEY_CHARS:
         raise PseudonymKeyError(f"{KEY_ENV} is too short: use at least {MIN_KEY_CHARS} characters")
     return value.encode("utf-8")
 
 
-def demo_key(home: Home) -> bytes:
+def demo_key_path(home: Home) -> Path:
+    return home.secrets / "pseudonym.key"
+
+
+def demo_key(home: Home, log: Callable[[str], None] | None = None) -> bytes:
     """A local key for the demo practice, created once under `<home>/secrets/`.
 
-    Only for sample data: a real practice must set the key in the environment, because a
-    key stored beside the lake protects nothing once the folder is copied.
+    Only for sample data: a real practice sets the key in the environment, because a key
+    stored beside the lake protects nothing once the folder is copied.
     """
-    path = home.secrets / "pseudonym.key"
+    path = demo_key_path(home)
     if not path.exists():
         home.secrets.mkdir(parents=True, exist_ok=True)
         home.secrets.chmod(0o700)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as fh:
             fh.write(secrets.token_hex(32))
-        log.warning("created a local demo pseudonymisation key at %s", path)
+        message = (
+            f"created a local demo pseudonymisation key at {path} "
+            f"(set {KEY_ENV} for real practice data)"
+        )
+        logger.warning(message)
+        if log is not None:
+            log(message)
     return _read_key_file(path)
+
+
+def ensure_demo_key(home: Home, log: Callable[[str], None] | None = None) -> None:
+    """For the demo: without $CLINICOPS_PSEUDONYM_KEY, give the home a local key."""
+    if key_from_env() is None:
+        demo_key(home, log)
+
+
+def resolve_key(home: Home) -> bytes:
+    """The key landing uses: the environment's, else the home's demo key, else an error."""
+    key = key_from_env()
+    if key is not None:
+        return key
+    if demo_key_path(home).exists():
+        return _read_key_file(demo_key_path(home))
+    raise PseudonymKeyError(
+        f"{KEY_ENV} is not set: landing needs the practice's secret key to pseudonymise "
+        f"patient ids. Generate one with `python -c 'import secrets; "
+        f"print(secrets.token_hex(32))'` and keep it out of the repository (the demo "
+        f"creates a local key in {home.secrets} instead)."
+    )
 
 
 def _read_key_file(path: Path) -> bytes:

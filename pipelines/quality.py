@@ -138,11 +138,13 @@ class QualityRun:
                 cfg = r["expectation_config"]
                 kwargs = {k: v for k, v in cfg["kwargs"].items() if k != "batch_id"}
                 ident = json.dumps([cfg["type"], kwargs], sort_keys=True, default=str)
+                column = kwargs.get("column") or ",".join(kwargs.get("column_list", []))
                 entry = merged.setdefault(
                     ident,
                     {
+                        "name": f"{cfg['type']}({column})",
                         "expectation": cfg["type"],
-                        "column": kwargs.get("column") or kwargs.get("column_list"),
+                        "column": column,
                         "severity": cfg.get("severity", CRITICAL),
                         "success": True,
                         "element_count": 0,
@@ -152,18 +154,18 @@ class QualityRun:
                 entry["success"] = entry["success"] and bool(r["success"])
                 entry["element_count"] += r["result"].get("element_count", 0) or 0
                 entry["unexpected_count"] += r["result"].get("unexpected_count", 0) or 0
-        expectations = list(merged.values())
+        results = list(merged.values())
         return {
             "entity": self.entity,
             # Warnings (a repeated key) do not fail a delivery; critical expectations do.
-            "success": all(e["success"] for e in expectations if e["severity"] != WARNING),
-            "warnings": sum(
-                1 for e in expectations if not e["success"] and e["severity"] == WARNING
-            ),
+            "success": all(r["success"] for r in results if r["severity"] != WARNING),
+            "warnings": sum(1 for r in results if not r["success"] and r["severity"] == WARNING),
             "rows_landed": self.rows_landed,
             "rows_validated": self.rows_validated,
             "rows_duplicate_key": rows_duplicate_key,
-            "expectations": expectations,
+            # name -> passed, for asset checks; the counts are in `results`.
+            "expectations": {r["name"]: r["success"] for r in results},
+            "results": results,
         }
 
     def write(self, path: Path, rows_duplicate_key: int) -> dict[str, Any]:

@@ -27,7 +27,7 @@ from pipelines.lake import REJECTED_SCHEMA, Home, ensure_lake, raw_schema
 from pipelines.landing import ledger as ledger_mod
 from pipelines.landing.files import Delivered, FileError, discover, read_batches
 from pipelines.landing.validate import check
-from pipelines.privacy import Pseudonymiser, key_from_env
+from pipelines.privacy import Pseudonymiser, resolve_key
 from pipelines.quality import QualityRun
 
 log = logging.getLogger(__name__)
@@ -106,8 +106,8 @@ def land_inbox(
 ) -> LandingReport:
     """Land every file in an inbox folder (inbox/<source>/<file>), all entities.
 
-    `pseudonym_key` defaults to $CLINICOPS_PSEUDONYM_KEY (privacy.key_from_env); the demo
-    passes privacy.demo_key(home).
+    `pseudonym_key` defaults to privacy.resolve_key(home): $CLINICOPS_PSEUDONYM_KEY, else
+    the home's demo key (privacy.ensure_demo_key), else a PseudonymKeyError.
     """
     return _land(discover(inbox), home, config, progress, pseudonym_key)
 
@@ -135,7 +135,7 @@ def _land(
     pseudonym_key: bytes | None,
 ) -> LandingReport:
     say = progress or (lambda _msg: None)
-    pseudonymiser = Pseudonymiser(pseudonym_key if pseudonym_key is not None else key_from_env())
+    pseudonymiser = Pseudonymiser(pseudonym_key if pseudonym_key is not None else resolve_key(home))
     ensure_lake(home)
     report = LandingReport(recovered=ledger_mod.recover(home))
     if report.recovered:

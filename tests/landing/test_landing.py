@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import json
-import os
 import threading
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from pipelines.lake import Home, raw_schema
 from pipelines.landing import land as land_mod
 from pipelines.landing import land_entity, land_inbox, ledger
 from pipelines.landing.files import Delivered
-from pipelines.privacy import KEY_ENV, PseudonymKeyError, demo_key
+from pipelines.privacy import KEY_ENV, PseudonymKeyError, demo_key, ensure_demo_key, resolve_key
 from tests.landing.conftest import FULL_NAME, PATIENT, TEST_KEY, csv_text, deliver, row
 
 
@@ -264,7 +263,8 @@ def test_quality_results_are_stored(inbox, home, land):
     stored = json.loads(home.quality_file("payers", result.delivery_id).read_text())
     assert stored["success"] is True
     assert stored["great_expectations"][0]["success"] is True
-    kinds = {e["expectation"] for e in result.quality["expectations"]}
+    assert result.quality["expectations"]["expect_column_values_to_be_in_set(financial_class)"]
+    kinds = {r["expectation"] for r in result.quality["results"]}
     assert {"expect_column_values_to_be_in_set", "expect_column_values_to_be_unique"} <= kinds
 
 
@@ -355,10 +355,14 @@ def test_key_comes_from_the_environment_or_the_demo_file(inbox, home, monkeypatc
     monkeypatch.delenv(KEY_ENV, raising=False)
     with pytest.raises(PseudonymKeyError, match=KEY_ENV):
         land_inbox(inbox, home, Config())
-    key = demo_key(home)
+    said: list[str] = []
+    ensure_demo_key(home, log=said.append)
     path = home.secrets / "pseudonym.key"
     assert oct(path.stat().st_mode & 0o777) == "0o600"
-    assert demo_key(home) == key
+    assert len(said) == 1 and str(path) in said[0]
+    ensure_demo_key(home, log=said.append)
+    assert len(said) == 1  # created once
+    assert resolve_key(home) == demo_key(home)
     monkeypatch.setenv(KEY_ENV, "x" * 32)
+    assert resolve_key(home) == b"x" * 32
     assert land_inbox(inbox, home, Config()).files == []
-    assert os.environ[KEY_ENV]
