@@ -1,8 +1,11 @@
 -- Cost KPIs of KPI_SPEC.md "Cost": labor_cost, non_labor_cost, operating_cost,
--- overtime_share, support_staff_per_provider_fte and staff_turnover_rate, in the long
--- shape of "Published outputs". Cost KPIs have no provider scope; labour follows the
--- employee's home location (a timesheet of an employee missing from staff counts at
--- practice scope only), non-labour cost its GL location, staffing the staff home location.
+-- cost_per_visit, labor_cost_per_visit, overtime_share, operating_margin,
+-- operating_margin_pct, support_staff_per_provider_fte and staff_turnover_rate, in the
+-- long shape of "Published outputs". A KPI is defined once: completed_visits is read
+-- from kpi_access and payments from kpi_revenue_cycle, at the same period and scope.
+-- Cost KPIs have no provider scope; labour follows the employee's home location (a
+-- timesheet of an employee missing from staff counts at practice scope only),
+-- non-labour cost its GL location, staffing the staff home location.
 -- Row existence: the flow KPIs where spread pay-period or GL days fall in the period and
 -- scope, a derived KPI where any of its parts has a row (a missing part counts 0); the
 -- staffing KPIs for every period from the one holding the practice's first appointment
@@ -39,6 +42,14 @@ charges as (
     select * from {{ ref('stg_billing__charges') }}
 ),
 
+access_kpis as (
+    select * from {{ ref('kpi_access') }}
+),
+
+revenue_cycle_kpis as (
+    select * from {{ ref('kpi_revenue_cycle') }}
+),
+
 labor as (
     select
         period_grain,
@@ -67,35 +78,57 @@ non_labor as (
     group by period_grain, period_start, scope, scope_id
 ),
 
-cost_keys as (
+visits as (
+    select period_grain, period_start, scope, scope_id, value as completed_visits
+    from access_kpis
+    where kpi = 'completed_visits'
+        and scope in ('practice', 'location')
+),
+
+payments as (
+    select period_grain, period_start, scope, scope_id, value as payments
+    from revenue_cycle_kpis
+    where kpi = 'payments'
+        and scope in ('practice', 'location')
+),
+
+keys as (
     select period_grain, period_start, scope, scope_id from labor
     union
     select period_grain, period_start, scope, scope_id from non_labor
+    union
+    select period_grain, period_start, scope, scope_id from visits
+    union
+    select period_grain, period_start, scope, scope_id from payments
 ),
 
-cost_parts as (
+-- A part without a row in the period and scope counts 0; the has_* flags keep each
+-- KPI to the rows where one of its own parts has data.
+parts as (
     select
-        cost_keys.period_grain,
-        cost_keys.period_start,
-        cost_keys.scope,
-        cost_keys.scope_id,
+        keys.period_grain,
+        keys.period_start,
+        keys.scope,
+        keys.scope_id,
         labor.scope is not null as has_labor,
         non_labor.scope is not null as has_non_labor,
+        visits.scope is not null as has_visits,
+        payments.scope is not null as has_payments,
         coalesce(labor.labor_cost, 0.0) as labor_cost,
         coalesce(labor.regular_hours, 0.0) as regular_hours,
         coalesce(labor.overtime_hours, 0.0) as overtime_hours,
-        coalesce(non_labor.non_labor_cost, 0.0) as non_labor_cost
-    from cost_keys
-    left join labor
-        on cost_keys.period_grain = labor.period_grain
-        and cost_keys.period_start = labor.period_start
-        and cost_keys.scope = labor.scope
-        and cost_keys.scope_id = labor.scope_id
-    left join non_labor
-        on cost_keys.period_grain = non_labor.period_grain
-        and cost_keys.period_start = non_labor.period_start
-        and cost_keys.scope = non_labor.scope
-        and cost_keys.scope_id = non_labor.scope_id
+        coalesce(non_labor.non_labor_cost, 0.0) as non_labor_cost,
+        coalesce(labor.labor_cost, 0.0) + coalesce(non_labor.non_labor_cost, 0.0) as operating_cost,
+        coalesce(cast(visits.completed_visits as double), 0.0) as completed_visits,
+        coalesce(cast(payments.payments as double), 0.0) as payments
+    from keys
+    {%- for part in ['labor', 'non_labor', 'visits', 'payments'] %}
+    left join {{ part }}
+        on keys.period_grain = {{ part }}.period_grain
+        and keys.period_start = {{ part }}.period_start
+        and keys.scope = {{ part }}.scope
+        and keys.scope_id = {{ part }}.scope_id
+    {%- endfor %}
 ),
 
 -- The data's start: the practice's first appointment (any status) or charge.
@@ -207,42 +240,54 @@ staffing as (
         (cast(at_period_start.headcount as double) + cast(at_period_end.headcount as double)) / 2.0
             * cast(staffed_periods.days_in_period as double) / 365.0 as headcount_years
     from staffed_periods
-    inner join at_period_end
-        on staffed_periods.period_grain = at_period_end.period_grain
-        and staffed_periods.period_start = at_period_end.period_start
-        and staffed_periods.scope = at_period_end.scope
-        and staffed_periods.scope_id = at_period_end.scope_id
-    inner join at_period_start
-        on staffed_periods.period_grain = at_period_start.period_grain
-        and staffed_periods.period_start = at_period_start.period_start
-        and staffed_periods.scope = at_period_start.scope
-        and staffed_periods.scope_id = at_period_start.scope_id
-    inner join terminations
-        on staffed_periods.period_grain = terminations.period_grain
-        and staffed_periods.period_start = terminations.period_start
-        and staffed_periods.scope = terminations.scope
-        and staffed_periods.scope_id = terminations.scope_id
+    {%- for part in ['at_period_end', 'at_period_start', 'terminations'] %}
+    inner join {{ part }}
+        on staffed_periods.period_grain = {{ part }}.period_grain
+        and staffed_periods.period_start = {{ part }}.period_start
+        and staffed_periods.scope = {{ part }}.scope
+        and staffed_periods.scope_id = {{ part }}.scope_id
+    {%- endfor %}
 ),
 
 kpis as (
     select period_grain, period_start, scope, scope_id,
         'labor_cost' as kpi, labor_cost as value, labor_cost as numerator, cast(null as double) as denominator
-    from cost_parts
+    from parts
     where has_labor
 
     union all
 
     select period_grain, period_start, scope, scope_id,
         'non_labor_cost' as kpi, non_labor_cost as value, non_labor_cost as numerator, cast(null as double) as denominator
-    from cost_parts
+    from parts
     where has_non_labor
 
     union all
 
     select period_grain, period_start, scope, scope_id,
-        'operating_cost' as kpi, labor_cost + non_labor_cost as value, labor_cost + non_labor_cost as numerator,
-        cast(null as double) as denominator
-    from cost_parts
+        'operating_cost' as kpi, operating_cost as value, operating_cost as numerator, cast(null as double) as denominator
+    from parts
+    where has_labor or has_non_labor
+
+    union all
+
+    select period_grain, period_start, scope, scope_id,
+        'cost_per_visit' as kpi,
+        {{ safe_divide('operating_cost', 'completed_visits') }} as value,
+        operating_cost as numerator,
+        completed_visits as denominator
+    from parts
+    where has_labor or has_non_labor or has_visits
+
+    union all
+
+    select period_grain, period_start, scope, scope_id,
+        'labor_cost_per_visit' as kpi,
+        {{ safe_divide('labor_cost', 'completed_visits') }} as value,
+        labor_cost as numerator,
+        completed_visits as denominator
+    from parts
+    where has_labor or has_visits
 
     union all
 
@@ -252,8 +297,28 @@ kpis as (
         {{ safe_divide('overtime_hours', 'regular_hours + overtime_hours') }} as value,
         overtime_hours as numerator,
         regular_hours + overtime_hours as denominator
-    from cost_parts
+    from parts
     where has_labor
+
+    union all
+
+    select period_grain, period_start, scope, scope_id,
+        'operating_margin' as kpi,
+        payments - operating_cost as value,
+        payments - operating_cost as numerator,
+        cast(null as double) as denominator
+    from parts
+    where has_labor or has_non_labor or has_payments
+
+    union all
+
+    select period_grain, period_start, scope, scope_id,
+        'operating_margin_pct' as kpi,
+        {{ safe_divide('payments - operating_cost', 'payments') }} as value,
+        payments - operating_cost as numerator,
+        payments as denominator
+    from parts
+    where has_labor or has_non_labor or has_payments
 
     union all
 
