@@ -17,7 +17,7 @@ from datetime import date
 import numpy as np
 import polars as pl
 
-from pipelines.contracts import FINANCIAL_CLASSES
+from pipelines.contracts import FINANCIAL_CLASSES, TRANSACTION_TYPES
 from pipelines.sample.calendar import in_flu_season, in_vaccine_season, month_index
 from pipelines.sample.ids import Counters, prefixed
 from pipelines.sample.reference import PAYERS
@@ -75,6 +75,17 @@ class Billing:
     payments_by_month: pl.DataFrame  # location_id, month, payments (for the budget)
 
 
+# Codes, modifiers and reasons travel as indices into these sorted tables: numpy
+# string arrays are slow to hand to polars, integers are not.
+CODES = tuple(sorted({code for code, _ in FEES}))
+MODIFIERS = ("", "25", "26", "95")
+REASONS = tuple(sorted({"", "CO-45", "PR-1", "PR-2", "PR-3", *CLAIM_DENIALS[0], *LINE_DENIALS[0]}))
+
+
+def _index(table: tuple[str, ...], values: np.ndarray) -> np.ndarray:
+    return np.searchsorted(np.array(table), np.asarray(values).astype(str))
+
+
 def _pick(rng, size, codes, probs) -> np.ndarray:
     return rng.choice(np.array(codes), size=size, p=probs)
 
@@ -95,8 +106,9 @@ def _lines(rng: np.random.Generator, visits: pl.DataFrame) -> pl.DataFrame:
         def values(v, dtype):
             return v[idx] if isinstance(v, np.ndarray) else np.full(len(idx), v, dtype=dtype)
 
-        parts.append((idx, order, values(code, object), values(modifier, object),
-                      values(units, np.int64)))  # fmt: skip
+        code_index = _index(CODES, values(code, object))
+        modifier_index = _index(MODIFIERS, values(modifier, object))
+        parts.append((idx, order, code_index, modifier_index, values(units, np.int64)))
 
     primary = np.full(n, "99213", dtype=object)
     for mask, codes, probs in (
@@ -173,8 +185,8 @@ def _lines(rng: np.random.Generator, visits: pl.DataFrame) -> pl.DataFrame:
         {
             "visit": np.concatenate([p[0] for p in parts]),
             "line_order": np.concatenate([np.full(len(p[0]), p[1]) for p in parts]),
-            "cpt_code": np.concatenate([p[2] for p in parts]).astype(str),
-            "modifier": np.concatenate([p[3] for p in parts]).astype(str),
+            "cpt_code": pl.Series(CODES).gather(np.concatenate([p[2] for p in parts])),
+            "modifier": pl.Series(MODIFIERS).gather(np.concatenate([p[3] for p in parts])),
             "units": np.concatenate([p[4] for p in parts]),
         }
     ).sort("visit", "line_order")
@@ -322,9 +334,9 @@ def _transactions(
                 "claim": claim.astype(np.int64),
                 "line": np.broadcast_to(line, k).astype(np.int64),
                 "posted": np.broadcast_to(when, k).astype("datetime64[D]"),
-                "transaction_type": np.full(k, kind),
+                "type": np.full(k, TRANSACTION_TYPES.index(kind)),
                 "amount": np.round(np.broadcast_to(value, k).astype(np.float64), 2),
-                "reason_code": np.broadcast_to(np.asarray(reason, dtype=str), k),
+                "reason": np.broadcast_to(_index(REASONS, reason), k),
             }
         )
 
@@ -427,33 +439,26 @@ def _transactions(
     emit(c, -1, twice_on, "payer_payment", payer_paid[c])
     emit(c, -1, twice_on + _days(rng, 5, 40, len(c)), "refund", payer_paid[c])
 
-    frame = pl.concat(
-        [
-            pl.DataFrame(
-                part, schema_overrides={"reason_code": pl.String, "transaction_type": pl.String}
-            )
-            for part in tx
-        ]
-    )
-    frame = frame.with_columns(
-        posted_date=pl.col("posted").cast(pl.Date),
-        reason_code=pl.when(pl.col("reason_code") != "").then("reason_code"),
-    ).filter(
-        pl.col("posted_date") <= end,
-        (pl.col("amount") > 0) | (pl.col("transaction_type") == "denial"),
+    frame = pl.concat([pl.DataFrame(part) for part in tx])
+    denial = TRANSACTION_TYPES.index("denial")
+    frame = frame.with_columns(posted_date=pl.col("posted").cast(pl.Date)).filter(
+        pl.col("posted_date") <= end, (pl.col("amount") > 0) | (pl.col("type") == denial)
     )
     # Claim-level remits arrive as one amount per claim, type and day.
     frame = (
-        frame.group_by("claim", "line", "posted_date", "transaction_type", "reason_code")
+        frame.group_by("claim", "line", "posted_date", "type", "reason")
         .agg(pl.col("amount").sum().round(2))
-        .sort("posted_date", "claim", "transaction_type", "line", "reason_code")
+        .sort("posted_date", "claim", "type", "line", "reason")
     )
+    reasons = pl.Series(REASONS).gather(frame["reason"])
     line = frame["line"]
     return frame.with_columns(
         transaction_id=prefixed(pl.lit(pl.Series(counters.take("transaction", frame.height))),
                                 "T", 10),  # fmt: skip
         claim_id=claims["claim_id"].gather(frame["claim"]),
         charge_id=pl.when(line >= 0).then(charges["charge_id"].gather(line.clip(lower_bound=0))),
+        transaction_type=pl.Series(TRANSACTION_TYPES).gather(frame["type"]),
+        reason_code=pl.when(reasons != "").then(reasons),
     ).select(
         "transaction_id", "claim_id", "charge_id", "posted_date", "transaction_type", "amount",
         "reason_code",

@@ -14,12 +14,13 @@ from datetime import date
 import numpy as np
 import polars as pl
 
-from pipelines.contracts import APPOINTMENT_TYPES, FINANCIAL_CLASSES
+from pipelines.contracts import APPOINTMENT_STATUSES, APPOINTMENT_TYPES, FINANCIAL_CLASSES
 from pipelines.sample.calendar import BASE_FILL, Span, demand, weekday
 from pipelines.sample.ids import Counters, prefixed
 from pipelines.sample.reference import LOCATIONS, PAYERS, payer_of_patient
 from pipelines.sample.staff import Workforce
 
+STATUS = {name: i for i, name in enumerate(APPOINTMENT_STATUSES)}
 NEW, ESTABLISHED, PHYSICAL, PROCEDURE, TELEHEALTH = range(len(APPOINTMENT_TYPES))
 # Appointment type mix by slot length (columns in APPOINTMENT_TYPES order).
 TYPE_BY_LENGTH = {
@@ -195,7 +196,8 @@ def book(
     start = start_all[slot_idx]
     minutes = minutes_all[slot_idx]
 
-    order = np.lexsort((booked, slots["provider_id"].to_numpy()[slot_idx], start))
+    provider_rank = slots["provider_id"].rank("dense").to_numpy()
+    order = np.lexsort((booked, provider_rank[slot_idx], start))
     slot_idx, kind, booked, cancel, start, minutes = (
         a[order] for a in (slot_idx, kind, booked, cancel, start, minutes)
     )
@@ -206,24 +208,26 @@ def book(
     ).astype(np.int64)
     patient[is_new] = counters.take("patient", int(is_new.sum()))
     payer = payer_of_patient(patient, seed)
-    payer_class = np.array([p.financial_class for p in PAYERS])[payer]
+    class_of_payer = np.array([FINANCIAL_CLASSES.index(p.financial_class) for p in PAYERS])
+    no_show_by_class = np.array([NO_SHOW_BY_CLASS[c] for c in FINANCIAL_CLASSES])
 
     past = start < as_of
     cancel = np.where(cancel < as_of, cancel, NAT)
     lead_days = (start - booked) / DAY
     monday = weekday(start.astype("datetime64[D]")) == 0
-    p_no_show = np.select(
-        [payer_class == c for c in FINANCIAL_CLASSES],
-        [NO_SHOW_BY_CLASS[c] for c in FINANCIAL_CLASSES],
+    p_no_show = (
+        no_show_by_class[class_of_payer[payer]]
+        + 0.03 * is_new
+        + 0.025 * (lead_days > 30)
+        + 0.01 * monday
     )
-    p_no_show = p_no_show + 0.03 * is_new + 0.025 * (lead_days > 30) + 0.01 * monday
     no_show = rng.random(m) < p_no_show
-    status = np.where(
-        ~np.isnat(cancel),
-        "cancelled",
-        np.where(~past, "scheduled", np.where(no_show, "no_show", "completed")),
+    status = np.select(
+        [~np.isnat(cancel), ~past, no_show],
+        [STATUS["cancelled"], STATUS["scheduled"], STATUS["no_show"]],
+        STATUS["completed"],
     )
-    completed = status == "completed"
+    completed = status == STATUS["completed"]
     c = np.nonzero(completed)[0]
     stamps = [np.full(m, NAT) for _ in range(4)]
     for column, values in zip(
@@ -237,13 +241,13 @@ def book(
         {
             "appointment_number": counters.take("appointment", m),
             "patient_number": patient,
-            "provider_id": slots["provider_id"].to_numpy()[slot_idx],
-            "location_id": slots["location_id"].to_numpy()[slot_idx],
+            "provider_id": slots["provider_id"].gather(slot_idx),
+            "location_id": slots["location_id"].gather(slot_idx),
             "type_index": kind,
             "booked_at": booked.astype("datetime64[us]"),
             "scheduled_start": start.astype("datetime64[us]"),
             "scheduled_minutes": minutes,
-            "status": status,
+            "status": pl.Series(APPOINTMENT_STATUSES).gather(status),
             "cancelled_at": cancel.astype("datetime64[us]"),
             "checked_in_at": stamps[0].astype("datetime64[us]"),
             "roomed_at": stamps[1].astype("datetime64[us]"),
@@ -256,9 +260,7 @@ def book(
     return frame.with_columns(
         appointment_id=prefixed(pl.col("appointment_number"), "A", 9),
         patient_id=prefixed(pl.col("patient_number"), "P", 7),
-        appointment_type=pl.col("type_index").replace_strict(
-            list(range(len(APPOINTMENT_TYPES))), list(APPOINTMENT_TYPES)
-        ),
+        appointment_type=pl.Series(APPOINTMENT_TYPES).gather(kind),
         encounter_id=pl.when(pl.col("encounter_number") > 0).then(
             prefixed(pl.col("encounter_number"), "EN", 9)
         ),
