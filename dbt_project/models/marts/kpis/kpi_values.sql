@@ -9,6 +9,8 @@
     'kpi_production',
     'kpi_revenue_cycle',
     'kpi_cost',
+    'kpi_provider_fte',
+    'kpi_budget',
 ] %}
 with
 
