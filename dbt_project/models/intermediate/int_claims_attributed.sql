@@ -13,11 +13,11 @@ as_of as (
 ),
 
 charges as (
-    select * from {{ ref('stg_billing__charges') }}
+    select * from {{ ref('int_charges_priced') }}
 ),
 
 transactions as (
-    select * from {{ ref('stg_billing__transactions') }}
+    select * from {{ ref('int_transactions_typed') }}
 ),
 
 claims as (

@@ -15,11 +15,11 @@ as_of as (
 ),
 
 charges as (
-    select * from {{ ref('stg_billing__charges') }}
+    select * from {{ ref('int_charges_priced') }}
 ),
 
 transactions as (
-    select * from {{ ref('stg_billing__transactions') }}
+    select * from {{ ref('int_transactions_typed') }}
 ),
 
 claims as (
@@ -30,15 +30,15 @@ postings as (
     select
         claim_id,
         posted_date,
-        {{ billing_money('charge_amount') }} as charges_posted,
-        {{ billing_money('charge_amount') }} as ar_movement
+        charge_amount as charges_posted,
+        charge_amount as ar_movement
     from charges
     union all
     select
         claim_id,
         posted_date,
         {{ billing_money(0) }} as charges_posted,
-        {{ billing_ar_movement('lower(trim(transaction_type))', 'amount') }} as ar_movement
+        ar_movement
     from transactions
 ),
 

@@ -11,7 +11,7 @@ as_of as (
 ),
 
 transactions as (
-    select * from {{ ref('stg_billing__transactions') }}
+    select * from {{ ref('int_transactions_typed') }}
 ),
 
 claims as (
@@ -22,11 +22,11 @@ responses as (
     select
         transactions.claim_id,
         transactions.posted_date,
-        lower(trim(transactions.transaction_type)) = 'denial' as is_denial
+        transactions.transaction_type = 'denial' as is_denial
     from transactions
     inner join as_of
         on transactions.posted_date <= as_of.as_of_date
-    where lower(trim(transactions.transaction_type)) in ('payer_payment', 'contractual_adjustment', 'denial')
+    where transactions.transaction_type in ('payer_payment', 'contractual_adjustment', 'denial')
 ),
 
 first_days as (

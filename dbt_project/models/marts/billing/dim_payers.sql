@@ -9,7 +9,7 @@ payers as (
 ),
 
 charges as (
-    select * from {{ ref('stg_billing__charges') }}
+    select * from {{ ref('int_charges_priced') }}
 ),
 
 claims as (

@@ -5,18 +5,17 @@
 -- - cohort_service_month: the service month the transaction follows for
 --   net_collection_rate: its charge's, or without charge_id (or with a charge_id that
 --   matches no charge) its claim's first line's;
--- - ar_movement and payment: the signed effect on A/R and on payments;
--- - the CARC group and reason of reason_code (`CO-45` = group CO, reason 45) with their
---   descriptions.
+-- - ar_movement and payment (int_transactions_typed), and the CARC group and reason
+--   descriptions of reason_code.
 -- Grain: one row per transaction (transaction_id).
 with
 
 transactions as (
-    select * from {{ ref('stg_billing__transactions') }}
+    select * from {{ ref('int_transactions_typed') }}
 ),
 
 charges as (
-    select * from {{ ref('stg_billing__charges') }}
+    select * from {{ ref('int_charges_priced') }}
 ),
 
 claims as (
@@ -29,65 +28,37 @@ reason_codes as (
 
 group_codes as (
     select * from {{ ref('carc_group_codes') }}
-),
-
-typed as (
-    select
-        transaction_id,
-        claim_id,
-        charge_id,
-        posted_date,
-        lower(trim(transaction_type)) as transaction_type,
-        amount,
-        nullif(upper(trim(reason_code)), '') as reason_code,
-        delivery_id,
-        source_file,
-        source_line
-    from transactions
-),
-
-coded as (
-    select
-        typed.*,
-        case
-            when typed.reason_code like '%-%' then trim({{ dbt.split_part('typed.reason_code', "'-'", 1) }})
-        end as carc_group_code,
-        case
-            when typed.reason_code like '%-%' then trim({{ dbt.split_part('typed.reason_code', "'-'", 2) }})
-            else typed.reason_code
-        end as carc_code
-    from typed
 )
 
 select
-    coded.transaction_id,
-    coded.claim_id,
-    coded.charge_id,
-    coded.posted_date,
-    coded.transaction_type,
-    {{ billing_money('coded.amount') }} as amount,
-    {{ billing_ar_movement('coded.transaction_type', 'coded.amount') }} as ar_movement,
-    {{ billing_payment('coded.transaction_type', 'coded.amount') }} as payment,
+    transactions.transaction_id,
+    transactions.claim_id,
+    transactions.charge_id,
+    transactions.posted_date,
+    transactions.transaction_type,
+    transactions.amount,
+    transactions.ar_movement,
+    transactions.payment,
     claims.location_id,
     claims.provider_id,
     claims.first_service_date as claim_first_service_date,
     cast({{ dbt.date_trunc('month', 'coalesce(charges.service_date, claims.first_service_date)') }} as date)
         as cohort_service_month,
     charges.charge_id is not null as has_known_charge,
-    coded.reason_code,
-    coded.carc_group_code,
+    transactions.reason_code,
+    transactions.carc_group_code,
     group_codes.description as carc_group_description,
-    coded.carc_code,
+    transactions.carc_code,
     reason_codes.description as carc_reason_description,
-    coded.delivery_id,
-    coded.source_file,
-    coded.source_line
-from coded
+    transactions.delivery_id,
+    transactions.source_file,
+    transactions.source_line
+from transactions
 left join charges
-    on coded.charge_id = charges.charge_id
+    on transactions.charge_id = charges.charge_id
 left join claims
-    on coded.claim_id = claims.claim_id
+    on transactions.claim_id = claims.claim_id
 left join group_codes
-    on coded.carc_group_code = group_codes.group_code
+    on transactions.carc_group_code = group_codes.group_code
 left join reason_codes
-    on coded.carc_code = reason_codes.carc_code
+    on transactions.carc_code = reason_codes.carc_code
