@@ -171,7 +171,8 @@ staffed_periods as (
         reported_periods.period_grain,
         reported_periods.period_start,
         reported_periods.period_end,
-        reported_periods.days_in_period,
+        -- Calendar days from the period's first day to its (possibly shortened) last day.
+        {{ days_between('reported_periods.period_start', 'reported_periods.period_end') }} + 1 as days_in_period,
         staff_scoped.scope,
         staff_scoped.scope_id
     from reported_periods
@@ -197,18 +198,22 @@ at_period_end as (
     group by staffed_periods.period_grain, staffed_periods.period_start, staffed_periods.scope, staffed_periods.scope_id
 ),
 
+-- Headcount on the period's first day straight from staff: a period that starts
+-- before the calendar's first day (a month holding the first data week) has no day
+-- rows there.
 at_period_start as (
     select
         staffed_periods.period_grain,
         staffed_periods.period_start,
         staffed_periods.scope,
         staffed_periods.scope_id,
-        count(staff_days_scoped.employee_id) as headcount
+        count(staff_scoped.employee_id) as headcount
     from staffed_periods
-    left join staff_days_scoped
-        on staffed_periods.scope = staff_days_scoped.scope
-        and staffed_periods.scope_id = staff_days_scoped.scope_id
-        and staffed_periods.period_start = staff_days_scoped.day
+    left join staff_scoped
+        on staffed_periods.scope = staff_scoped.scope
+        and staffed_periods.scope_id = staff_scoped.scope_id
+        and staff_scoped.hire_date <= staffed_periods.period_start
+        and (staff_scoped.termination_date is null or staff_scoped.termination_date >= staffed_periods.period_start)
     group by staffed_periods.period_grain, staffed_periods.period_start, staffed_periods.scope, staffed_periods.scope_id
 ),
 

@@ -62,7 +62,7 @@ deliveries as (
         max(received_at) as last_received_at,
         max(delivery_id) as last_delivery_id,
         count(*) as deliveries,
-        sum(case when status = 'failed' then 1 else 0 end) as failed_deliveries
+        cast(sum(case when status = 'failed' then 1 else 0 end) as bigint) as failed_deliveries
     from ledger
     where entity is not null
     group by entity
