@@ -20,7 +20,7 @@ PAY_PERIOD_ANCHOR = date(2000, 1, 2)
 
 MONTH_DEMAND = np.array([1.07, 1.06, 1.02, 1.0, 0.98, 0.96, 0.89, 0.91, 1.0, 1.02, 1.02, 1.0])
 _WEEKDAY_DEMAND = np.array([1.08, 1.02, 1.0, 0.99, 0.93, 0.0, 0.0])
-BASE_FILL = 0.86
+BASE_FILL = 0.9
 
 
 @dataclass(frozen=True)

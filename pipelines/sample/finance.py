@@ -31,11 +31,11 @@ def _expected(frame: pl.DataFrame, first_year: int) -> pl.DataFrame:
     )
     vaccine_stock = pl.when(pl.col("month").dt.month().is_in([9, 10])).then(1.4).otherwise(1.0)
     return frame.with_columns(
-        rent=(6000 + 2600 * pl.col("providers")) * 1.03**years,
-        medical_supplies=7.5 * pl.col("visits") * vaccine_stock,
+        rent=(5000 + 1900 * pl.col("providers")) * 1.03**years,
+        medical_supplies=6.0 * pl.col("visits") * vaccine_stock,
         office_supplies=0.9 * pl.col("visits") + 250,
-        it_software=650.0 * pl.col("providers") + 900,
-        insurance=1150.0 * pl.col("providers") + 700,
+        it_software=450.0 * pl.col("providers") + 700,
+        insurance=900.0 * pl.col("providers") + 600,
         utilities=(900 + 180 * pl.col("providers")) * season,
         purchased_services=1800 + 95.0 * pl.col("providers") + 0.35 * pl.col("visits"),
         marketing=pl.lit(1400.0),

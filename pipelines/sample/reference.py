@@ -36,16 +36,16 @@ class Payer:
 
 
 PAYERS: tuple[Payer, ...] = (
-    Payer("PY001", "Prairie Blue PPO", "commercial", 0.20, 0.63, True),
-    Payer("PY002", "Heartland Health Plan HMO", "commercial", 0.14, 0.58, True),
-    Payer("PY003", "Summit National Insurance", "commercial", 0.10, 0.67, True),
-    Payer("PY004", "Medicare Part B", "medicare", 0.19, 0.42, True),
-    Payer("PY005", "Medicare Advantage Gold", "medicare", 0.09, 0.45, True),
-    Payer("PY006", "State Medicaid Fee-for-Service", "medicaid", 0.08, 0.33, False),
-    Payer("PY007", "Community Medicaid Managed Care", "medicaid", 0.07, 0.36, True),
+    Payer("PY001", "Prairie Blue PPO", "commercial", 0.20, 0.72, True),
+    Payer("PY002", "Heartland Health Plan HMO", "commercial", 0.14, 0.66, True),
+    Payer("PY003", "Summit National Insurance", "commercial", 0.10, 0.76, True),
+    Payer("PY004", "Medicare Part B", "medicare", 0.19, 0.46, True),
+    Payer("PY005", "Medicare Advantage Gold", "medicare", 0.09, 0.5, True),
+    Payer("PY006", "State Medicaid Fee-for-Service", "medicaid", 0.08, 0.36, False),
+    Payer("PY007", "Community Medicaid Managed Care", "medicaid", 0.07, 0.4, True),
     Payer("PY008", "Self-Pay", "self_pay", 0.05, 1.0, False),
-    Payer("PY009", "Workers Compensation Fund", "other", 0.04, 0.72, False),
-    Payer("PY010", "Veterans Community Care", "other", 0.04, 0.55, False),
+    Payer("PY009", "Workers Compensation Fund", "other", 0.04, 0.8, False),
+    Payer("PY010", "Veterans Community Care", "other", 0.04, 0.6, False),
 )
 
 

@@ -52,7 +52,7 @@ def slots_between(workforce: Workforce, first: date, last: date, closed: np.ndar
         weekday=pl.col("date").dt.weekday().cast(pl.Int64) - 1,
         week_start=pl.col("date").dt.truncate("1w"),
     )
-    days = days.filter(~pl.col("date").is_in(pl.Series(closed.astype("datetime64[D]"))))
+    days = days.filter(~pl.col("date").is_in(closed.astype("datetime64[D]").tolist()))
     slots = (
         workforce.templates.join(days, on="weekday")
         .join(

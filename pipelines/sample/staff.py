@@ -44,7 +44,7 @@ class Role:
 ROLES: dict[str, Role] = {
     r.name: r
     for r in (
-        Role("physician", 118.0, 0.07, False),
+        Role("physician", 112.0, 0.07, False),
         Role("nurse_practitioner", 61.0, 0.12, False),
         Role("physician_assistant", 62.0, 0.12, False),
         Role("registered_nurse", 42.0, 0.15, True),
@@ -58,9 +58,9 @@ ROLES: dict[str, Role] = {
 CLINICIAN_MIX = {"physician": 0.55, "nurse_practitioner": 0.25, "physician_assistant": 0.20}
 # Base slot length by clinician role: the template mixes it with 30- and 40-minute slots.
 BASE_SLOTS = {
-    "physician": ((15, 20), (0.35, 0.65)),
-    "nurse_practitioner": ((20, 30), (0.6, 0.4)),
-    "physician_assistant": ((15, 20, 30), (0.3, 0.5, 0.2)),
+    "physician": ((15, 20), (0.6, 0.4)),
+    "nurse_practitioner": ((15, 20, 30), (0.3, 0.55, 0.15)),
+    "physician_assistant": ((15, 20), (0.5, 0.5)),
 }
 CLINICIAN_FTES = ((1.0, 0.9, 0.8, 0.6, 0.5), (0.55, 0.1, 0.15, 0.12, 0.08))
 # Each clinician position keeps its own block of patient numbers (the panel), which a
@@ -165,9 +165,9 @@ def build_workforce(rng: np.random.Generator, span: Span, providers: int) -> Wor
     for loc in range(n_loc):
         n_here = int((homes == loc).sum())
         support_counts += [
-            ("medical_assistant", loc, max(1, round(1.1 * n_here))),
-            ("registered_nurse", loc, max(1, round(0.35 * n_here))),
-            ("front_desk", loc, max(1, round(0.6 * n_here))),
+            ("medical_assistant", loc, max(1, round(n_here))),
+            ("registered_nurse", loc, max(1, round(0.3 * n_here))),
+            ("front_desk", loc, max(1, round(0.5 * n_here))),
             ("manager", loc, 1),
             ("other", loc, 1),
         ]
