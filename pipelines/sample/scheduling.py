@@ -14,7 +14,13 @@ from datetime import date
 import numpy as np
 import polars as pl
 
-from pipelines.contracts import APPOINTMENT_STATUSES, APPOINTMENT_TYPES, FINANCIAL_CLASSES
+from pipelines.contracts import (
+    APPOINTMENT_STATUSES,
+    APPOINTMENT_TYPES,
+    FINANCIAL_CLASSES,
+    Kind,
+    contract_for,
+)
 from pipelines.sample.calendar import BASE_FILL, Span, demand, weekday
 from pipelines.sample.ids import Counters, prefixed
 from pipelines.sample.reference import LOCATIONS, PAYERS, payer_of_patient
@@ -267,25 +273,21 @@ def book(
     )
 
 
-def _written(frame: pl.DataFrame, column: str, seconds: bool) -> pl.Expr:
-    return pl.col(column).dt.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
+def _format(column: str) -> str:
+    """Schedulers print the schedule to the minute and the visit stamps to the second."""
+    return "%Y-%m-%d %H:%M" if column == "scheduled_start" else "%Y-%m-%d %H:%M:%S"
 
 
 def appointment_rows(rng: np.random.Generator, frame: pl.DataFrame) -> pl.DataFrame:
     """The export's text: minutes for the schedule, seconds for stamps, a few offsets."""
-    seconds = {c: c != "scheduled_start" for c in OFFSET_COLUMNS}
-    text = frame.with_columns(
-        _written(frame, c, seconds.get(c, True))
-        for c in (
-            "booked_at", "scheduled_start", "cancelled_at", "checked_in_at", "roomed_at",
-            "provider_start_at", "checked_out_at",
-        )
-    )  # fmt: skip
+    contract = contract_for("appointments")
+    stamps = [c.name for c in contract.columns if c.kind is Kind.TIMESTAMP]
+    text = frame.with_columns(pl.col(c).dt.strftime(_format(c)) for c in stamps)
     picked = np.nonzero(rng.random(frame.height) < P_OFFSET)[0]
     column_of = rng.choice(len(OFFSET_COLUMNS), len(picked))
     as_utc = rng.random(len(picked)) < 0.5
     for i, column in enumerate(OFFSET_COLUMNS):
-        fmt = "%Y-%m-%d %H:%M:%S" if seconds[column] else "%Y-%m-%d %H:%M"
+        fmt = _format(column)
         rows = frame.select(column, "location_id")[picked[column_of == i]].with_columns(
             row=pl.Series(picked[column_of == i], dtype=pl.UInt32),
             utc=pl.Series(as_utc[column_of == i]),
@@ -308,11 +310,7 @@ def appointment_rows(rng: np.random.Generator, frame: pl.DataFrame) -> pl.DataFr
                         local["row"], local["text"].str.replace(" ", "T", literal=True)
                     )
                 )
-    return text.select(
-        "appointment_id", "patient_id", "provider_id", "location_id", "appointment_type",
-        "booked_at", "scheduled_start", "scheduled_minutes", "status", "cancelled_at",
-        "checked_in_at", "roomed_at", "provider_start_at", "checked_out_at", "encounter_id",
-    )  # fmt: skip
+    return text.select(contract.names)
 
 
 def slot_rows(slots: pl.DataFrame) -> pl.DataFrame:

@@ -13,6 +13,7 @@ from datetime import date, timedelta
 import numpy as np
 import polars as pl
 
+from pipelines.contracts import contract_for
 from pipelines.sample.calendar import Span, in_flu_season, pay_periods
 from pipelines.sample.ids import prefixed
 from pipelines.sample.reference import LOCATIONS
@@ -265,16 +266,7 @@ def _vacations(rng: np.random.Generator, span: Span, provider_ids: pl.Series) ->
 
 
 def staff_rows(workforce: Workforce) -> pl.DataFrame:
-    return workforce.staff.select(
-        "employee_id",
-        "full_name",
-        "role",
-        "provider_id",
-        "location_id",
-        "fte",
-        "hire_date",
-        "termination_date",
-    )
+    return workforce.staff.select(contract_for("staff").names)
 
 
 def timesheets(rng: np.random.Generator, workforce: Workforce, span: Span) -> pl.DataFrame:
