@@ -61,9 +61,7 @@ def demo_key(home: Home, log: Callable[[str], None] | None = None) -> bytes:
             f"created a local demo pseudonymisation key at {path} "
             f"(set {KEY_ENV} for real practice data)"
         )
-        logger.warning(message)
-        if log is not None:
-            log(message)
+        (log or logger.warning)(message)
     return _read_key_file(path)
 
 
