@@ -11,7 +11,10 @@
 --   new_patient_share           completed new_patient / completed
 --   schedule_utilization        scheduled_minutes of completed + no_show / slot_minutes,
 --                               same provider(s) and period; at location scope each side
---                               by its own location_id; null where there are no slots
+--                               by its own location_id; null where there are no slots.
+--                               A slot counts wholly on its slot_start date, and booked
+--                               minutes are not matched to slots, so overbooking can
+--                               exceed 1 (docs/interpretations.md)
 --   third_next_available_days   mean over the provider-Mondays that have a value
 --                               (numerator Σ days, denominator their count), a provider
 --                               counting at its staff home location
@@ -39,6 +42,19 @@ slots as (
     where slot_date <= (select as_of_date from as_of)
 ),
 
+-- Template minutes are additive: one row per provider, location and day instead of one
+-- per slot keeps the fan-out to six scopes small.
+slot_days as (
+    select
+        slot_date,
+        location_id,
+        provider_id,
+        count(*) as slot_count,
+        sum(slot_minutes) as slot_minutes
+    from slots
+    group by slot_date, location_id, provider_id
+),
+
 third_next_available as (
     select * from {{ ref('int_third_next_available') }}
 ),
@@ -52,7 +68,7 @@ activity as (
         location_id,
         provider_id,
         1 as is_appointment,
-        0 as is_slot,
+        0 as slot_count,
         0 as is_provider_monday,
         case when status = 'completed' then 1 else 0 end as is_completed,
         case when status = 'no_show' then 1 else 0 end as is_no_show,
@@ -76,7 +92,7 @@ activity as (
         location_id,
         provider_id,
         0 as is_appointment,
-        1 as is_slot,
+        slot_count,
         0 as is_provider_monday,
         0 as is_completed,
         0 as is_no_show,
@@ -89,7 +105,7 @@ activity as (
         0 as booked_minutes,
         slot_minutes,
         cast(null as double) as third_next_available_days
-    from slots
+    from slot_days
 
     union all
 
@@ -98,7 +114,7 @@ activity as (
         home_location_id as location_id,
         provider_id,
         0 as is_appointment,
-        0 as is_slot,
+        0 as slot_count,
         1 as is_provider_monday,
         0 as is_completed,
         0 as is_no_show,
@@ -125,7 +141,7 @@ aggregated as (
         scope,
         scope_id,
         sum(is_appointment) as appointments,
-        sum(is_slot) as slots,
+        sum(slot_count) as slots,
         sum(is_provider_monday) as provider_mondays,
         sum(is_completed) as completed_visits,
         sum(is_no_show) as no_shows,

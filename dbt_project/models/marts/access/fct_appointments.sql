@@ -2,7 +2,10 @@
 -- the per-appointment measures the KPIs aggregate, defined once here:
 --   is_late_cancel: status cancelled and cancelled_at later than scheduled_start − 24 h
 --     (wall-clock; a cancel exactly 24 h before the start is not late);
---   lead_time_days: scheduled_start − booked_at in fractional days (hours / 24);
+--     A cancel recorded after the start is late too; a cancelled_at on another status
+--     is not a cancel;
+--   lead_time_days: scheduled_start − booked_at in fractional days (hours / 24), kept
+--     as it is when negative (booked after the start): the spec excludes nothing;
 --   lobby / wait_for_provider / cycle minutes: the interval when int_visit_intervals
 --     uses it (both ends present, >= 0, <= 12 h), else null.
 -- No patient_key: personal data never reaches a mart.
