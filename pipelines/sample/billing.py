@@ -445,11 +445,15 @@ def _transactions(
         pl.col("posted_date") <= end, (pl.col("amount") > 0) | (pl.col("type") == denial)
     )
     # Claim-level remits arrive as one amount per claim, type and day.
-    frame = (
-        frame.group_by("claim", "line", "posted_date", "type", "reason")
+    columns = ["claim", "line", "posted_date", "type", "reason", "amount"]
+    claim_level = (
+        frame.filter(pl.col("line") < 0)
+        .group_by("claim", "line", "posted_date", "type", "reason")
         .agg(pl.col("amount").sum().round(2))
-        .sort("posted_date", "claim", "type", "line", "reason")
     )
+    frame = pl.concat(
+        [frame.filter(pl.col("line") >= 0).select(columns), claim_level.select(columns)]
+    ).sort("posted_date", "claim", "type", "line", "reason")
     reasons = pl.Series(REASONS).gather(frame["reason"])
     line = frame["line"]
     return frame.with_columns(

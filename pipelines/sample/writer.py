@@ -20,8 +20,9 @@ import polars as pl
 
 from pipelines.contracts import contract_for
 
-# Level 6 is zlib's default: level 9 takes about twice as long for a few percent.
-COMPRESS_LEVEL = 6
+# Level 4 compresses about 2.5 times faster than zlib's default 6 for files about 10 %
+# larger; compression is the slowest step of a large practice.
+COMPRESS_LEVEL = 4
 # Chunks waiting for the compressor; bounds the memory held by text not yet compressed.
 MAX_PENDING = 4
 
