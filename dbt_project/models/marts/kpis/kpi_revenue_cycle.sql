@@ -1,6 +1,8 @@
 -- Revenue-cycle KPIs of KPI_SPEC.md "Revenue cycle". All follow the claim's attribution
 -- (location and rendering provider of its first charge line; a claim without a charge
--- line counts at practice scope only), and nothing posted after the as-of date counts.
+-- line counts at practice scope only), also for the charges in A/R, in days_in_ar and in
+-- net_collection_rate, since A/R is computed at claim level; nothing posted after the
+-- as-of date counts (docs/interpretations.md).
 -- Flow KPIs (rows where the scope has source rows in the period):
 -- - payments: sum of payer_payment + patient_payment - refund, by posted_date (a row
 --   wherever a transaction of any type was posted);
@@ -9,10 +11,11 @@
 -- - net_collection_rate: (payer_payment + patient_payment - refund) / (charge_amount -
 --   contractual_adjustment) by service-month cohort (a transaction follows its charge's
 --   service month, else its claim's first line's), month grain only, for months whose
---   last day is at least 90 days before the as-of date.
+--   last day is at least 90 days before the as-of date (inclusive); a row where the
+--   cohort has charges or transactions in the scope.
 -- Point-in-time KPIs at D = the period's last day (int_periods.period_end, shortened at
 -- the as-of date), a row for every period from the first in which the scope has a charge
--- or transaction posted up to the as-of period:
+-- or transaction (of any type) posted up to the as-of period:
 -- - ar_balance: charges posted <= D - payments, adjustments and write-offs posted <= D +
 --   refunds posted <= D (numerator and denominator null);
 -- - days_in_ar: ar_balance / (charges posted in D-89 .. D / 90);
