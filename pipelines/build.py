@@ -22,6 +22,8 @@ DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 # The manifest Dagster loads its asset graph from. It does not depend on the practice
 # (paths are resolved again by the build of each home, in <home>/dbt/target).
 STATIC_TARGET_DIR = DBT_PROJECT_DIR / "target"
+# The dbt installed beside this Python, whether or not the virtualenv is on PATH.
+DBT_EXECUTABLE = Path(sys.executable).with_name("dbt")
 
 
 class BuildError(RuntimeError):

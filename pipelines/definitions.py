@@ -4,11 +4,10 @@
 taken from CLINICOPS_HOME, CLINICOPS_INBOX and CLINICOPS_CONFIG when a run starts.
 """
 
-from __future__ import annotations
-
 from dagster import Definitions, EnvVar
 from dagster_dbt import DbtCliResource
 
+from pipelines.build import DBT_EXECUTABLE
 from pipelines.config import load_config
 from pipelines.defs.automation import full_pipeline_job, inbox_sensor, weekly_schedule
 from pipelines.defs.dbt import clinicops_dbt_models, dbt_project
@@ -20,7 +19,10 @@ ASSETS = [land_inbox, clinicops_dbt_models, serving_database]
 
 
 def resources(clinicops: ClinicopsResource) -> dict[str, object]:
-    return {"clinicops": clinicops, "dbt": DbtCliResource(project_dir=dbt_project)}
+    return {
+        "clinicops": clinicops,
+        "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=str(DBT_EXECUTABLE)),
+    }
 
 
 defs = Definitions(

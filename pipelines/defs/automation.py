@@ -1,7 +1,5 @@
 """When the pipeline runs: weekly on Monday morning, and whenever new files reach the inbox."""
 
-from __future__ import annotations
-
 import hashlib
 
 from dagster import (

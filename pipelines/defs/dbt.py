@@ -1,7 +1,5 @@
 """The dbt project as Dagster assets: `dbt build`, so dbt's data tests become asset checks."""
 
-from __future__ import annotations
-
 import os
 
 from dagster import AssetExecutionContext

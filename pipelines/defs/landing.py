@@ -6,8 +6,6 @@ The keys match the dbt sources (`source('lake', <entity>)`, `source('landing', .
 so dagster-dbt places the models downstream of the files they read.
 """
 
-from __future__ import annotations
-
 from dagster import (
     AssetCheckResult,
     AssetCheckSeverity,

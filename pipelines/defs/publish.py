@@ -1,7 +1,5 @@
 """The serving file as an asset: published only after the whole dbt build is green."""
 
-from __future__ import annotations
-
 from dagster import AssetExecutionContext, MaterializeResult, asset
 
 from pipelines.defs.dbt import clinicops_dbt_models

@@ -4,8 +4,6 @@ Its fields are read when a run starts, never at import, so `dagster dev` and
 `clinicops run` differ only in where the values come from (environment vs arguments).
 """
 
-from __future__ import annotations
-
 import os
 from datetime import date
 from pathlib import Path
