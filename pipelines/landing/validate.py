@@ -51,7 +51,9 @@ def _reason(col: Column, template: str) -> pl.Expr:
     if col.privacy is not Privacy.NONE:
         return pl.lit(f"{col.name}: " + template.replace("'{value}'", "the value"))
     before, after = template.split("{value}")
-    return pl.format(f"{col.name}: {before}{{}}{after}", pl.col(col.name))
+    # concat_str, not pl.format: Polars 2.1's format panics inside when/then on a
+    # filtered frame ("assertion failed: i < self.len()").
+    return pl.concat_str([pl.lit(f"{col.name}: {before}"), pl.col(col.name), pl.lit(after)])
 
 
 def _bound(value: float) -> str:
@@ -243,7 +245,9 @@ def _not_before(rule: RowRule) -> _Check:
     """Rule: the second column's date is not before the first's."""
     earlier, later = rule.columns
     failed = pl.col(_typed(later)) < pl.col(_typed(earlier))
-    reason = pl.format(f"{rule.message} ({{}} < {{}})", pl.col(later), pl.col(earlier))
+    reason = pl.concat_str(
+        [pl.lit(f"{rule.message} ("), pl.col(later), pl.lit(" < "), pl.col(earlier), pl.lit(")")]
+    )
     return _Check(later, failed, reason)
 
 
