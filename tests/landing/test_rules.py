@@ -143,3 +143,24 @@ def test_enums_and_codes_are_normalised_not_rejected(inbox, home, land):
     assert charges.filter(pl.col("_delivery_id") != "000000")["cpt_code"].to_list() == ["G0438"]
     appointments = pl.read_parquet(home.raw / "appointments" / "delivery=*" / "*.parquet")
     assert appointments["status"].to_list() == ["no_show"]
+
+
+def test_several_rejected_rows_with_different_rules_in_one_file(inbox, home, land):
+    """Regression: reasons are built on the filtered bad rows (the sample corrections)."""
+    rows = [
+        row("timesheets"),
+        row("timesheets", pay_period_end="2025-12-01"),
+        row("timesheets", employee_id="EMP2", overtime_hours="-2.00"),
+        row("timesheets", employee_id="EMP3"),
+        row("timesheets", employee_id="EMP4", regular_hours="eight"),
+    ]
+    deliver(inbox, "timesheets", rows)
+    (result,) = land().files
+    assert (result.rows_loaded, result.rows_rejected) == (2, 3)
+    rejected = _rejected(home, "timesheets", result.delivery_id).sort("_line")
+    assert rejected.select("_line", "column").rows() == [
+        (3, "pay_period_end"),
+        (4, "overtime_hours"),
+        (6, "regular_hours"),
+    ]
+    assert rejected["reason"][1] == "overtime_hours: '-2.00' must be at least 0"
