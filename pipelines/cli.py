@@ -232,10 +232,10 @@ def kpis(
         console.print(f"[red]error:[/red] {serving} does not exist; run `clinicops run` first")
         raise typer.Exit(2)
     with duckdb.connect(str(serving), read_only=True) as con:
-        frame = con.execute(
+        frame = con.sql(
             "select * from marts.kpi_values where period_grain = ? and scope = ? "
             "and (? is null or kpi = ?) order by period_start, scope_id, kpi",
-            [grain.value, scope.value, kpi, kpi],
+            params=[grain.value, scope.value, kpi, kpi],
         ).pl()
     if fmt is Format.json:
         sys.stdout.write(frame.write_json())

@@ -17,10 +17,10 @@ def test_definitions_load_with_every_landing_asset_upstream_of_dbt():
     for contract in CONTRACTS:
         assert AssetKey(["lake", contract.entity]) in keys
     # The staging model of each entity reads the landing asset of that entity.
-    staging = AssetKey(["stg_scheduling__appointments"])
+    staging = AssetKey(["staging", "stg_scheduling__appointments"])
     assert staging in keys
     assert AssetKey(["lake", "appointments"]) in graph.get(staging).parent_keys
-    assert AssetKey(["kpi_values"]) in graph.get(AssetKey(["serving"])).parent_keys
+    assert AssetKey(["marts", "kpi_values"]) in graph.get(AssetKey(["serving"])).parent_keys
     schedule = defs.resolve_schedule_def("weekly_monday_0500")
     assert schedule.cron_schedule == "0 5 * * 1"
     assert schedule.execution_timezone == "America/Chicago"

@@ -43,7 +43,7 @@ def serving(sample_home):
 
 @pytest.fixture(scope="module")
 def as_of(serving) -> date:
-    return serving.execute("select as_of_date from marts.publish_info").fetchone()[0]
+    return serving.execute("select as_of_date from marts.publish_info").fetchall()[0][0]
 
 
 def newest(home, entity: str, key: list[str]) -> pl.DataFrame:
@@ -53,10 +53,10 @@ def newest(home, entity: str, key: list[str]) -> pl.DataFrame:
 
 
 def kpi(serving, name: str, grain: str, scope: str) -> pl.DataFrame:
-    return serving.execute(
+    return serving.sql(
         "select period_start, scope_id, value, numerator, denominator from marts.kpi_values "
         "where kpi = ? and period_grain = ? and scope = ? order by period_start, scope_id",
-        [name, grain, scope],
+        params=[name, grain, scope],
     ).pl()
 
 
@@ -79,7 +79,9 @@ def test_kpi_values_has_the_published_columns(serving):
 
 
 def test_every_spec_kpi_is_published(serving):
-    published = {row[0] for row in serving.execute("select distinct kpi from marts.kpi_values")}
+    published = {
+        row[0] for row in serving.execute("select distinct kpi from marts.kpi_values").fetchall()
+    }
     assert SPEC_KPIS - published == set()
     grains = serving.execute("select distinct period_grain, scope from marts.kpi_values").fetchall()
     assert {(g, s) for g in ("week", "month") for s in ("practice", "location", "provider")} <= set(
@@ -130,7 +132,10 @@ def test_no_personal_data_after_landing(sample_home, serving):
     ).fetchall()
     for schema, table, column in tables:
         values = {
-            r[0] for r in serving.execute(f'select distinct "{column}" from {schema}."{table}"')
+            r[0]
+            for r in serving.execute(
+                f'select distinct "{column}" from {schema}."{table}"'
+            ).fetchall()
         }
         assert not values & secret, f"{schema}.{table}.{column} carries personal data"
 
