@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import codecs
 import gzip
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,6 +81,15 @@ def discover(inbox: Path) -> list[Delivered]:
     return sorted(found, key=lambda d: (d.name, d.source))
 
 
+# Extra columns are kept in `_extra`, but a vendor export may carry personal data the
+# contract does not name (a patient's name, birth date, phone, member number). Personal
+# data stops at landing, so extra columns whose name looks personal are never kept.
+PERSONAL_EXTRA = re.compile(
+    r"patient|name|birth|dob|ssn|social|phone|mobile|e-?mail|address|street|zip|postal"
+    r"|mrn|member|subscriber|insured|guarantor"
+)
+
+
 def _normalise_name(name: str) -> str:
     return name.strip().lstrip("\ufeff").strip().casefold()
 
@@ -88,6 +98,8 @@ def resolve_columns(
     header: list[str], contract: Contract, mapping: dict[str, str]
 ) -> tuple[dict[str, str], list[str]]:
     """Map the file's header to contract names: ({file column: contract column}, extras).
+
+    Extra columns whose name looks personal (PERSONAL_EXTRA) are left out of extras.
 
     The source's vendor mapping applies first; then names match the contract after
     trimming and ignoring case. Header names are not echoed in errors: in a file without
@@ -101,7 +113,8 @@ def resolve_columns(
         norm = _normalise_name(column)
         target = vendor.get(norm) or contract_names.get(norm)
         if target is None:
-            extras.append(column)
+            if not PERSONAL_EXTRA.search(norm):
+                extras.append(column)
         elif target in matched.values():
             raise FileError(f"two columns map to {target!r}; keep one")
         else:

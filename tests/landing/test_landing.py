@@ -195,6 +195,13 @@ def test_extra_columns_are_kept_as_json(inbox, home, land):
     assert json.loads(_raw(home, "payers")["_extra"][0]) == {"Contract Ref": "K-9"}
 
 
+def test_extra_columns_that_look_personal_are_never_kept(inbox, home, land):
+    extras = {"Patient Name": "Ada Lovelace", "DOB": "1815-12-10", "Room": "4"}
+    deliver(inbox, "appointments", [{**row("appointments"), **extras}])
+    land()
+    assert json.loads(_raw(home, "appointments")["_extra"][0]) == {"Room": "4"}
+
+
 def test_xlsx_input_with_typed_cells(inbox, home, land):
     folder = inbox / "scheduling"
     folder.mkdir()

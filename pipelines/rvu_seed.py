@@ -9,7 +9,7 @@ years (the 2026 release adds a column). The header row is found by name too, so 
 original with its lines of preamble is accepted as well as a clean CSV. Both CMS-style
 names ("HCPCS", "MOD", "STATUS CODE", "WORK RVU") and snake_case names are understood.
 
-Usage: python cms_pfs_rvu_loader.py <cms_file.csv> <seed_file.csv>
+Usage: python -m pipelines.rvu_seed <cms_file.csv> dbt_project/seeds/cms_pfs_rvu_<year>.csv
 """
 
 from __future__ import annotations
