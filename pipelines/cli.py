@@ -20,7 +20,8 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-console = Console(stderr=True)
+# soft_wrap: long paths in messages stay on one line for logs and scripts that grep them.
+console = Console(stderr=True, soft_wrap=True)
 
 SAMPLE_DIR = PROJECT_ROOT / "data" / "sample"
 DEFAULT_INBOXES = [SAMPLE_DIR / "inbox", SAMPLE_DIR / "corrections"]
