@@ -286,3 +286,10 @@ def _use_dagster_home(path: Path) -> None:
     if not settings.exists():
         settings.write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
     os.environ["DAGSTER_HOME"] = str(path)
+
+
+# Serving commands live in their own module; registered here so `clinicops` lists them.
+from pipelines.cli_dashboard import dashboard, demo  # noqa: E402
+
+app.command()(dashboard)
+app.command()(demo)
