@@ -1,0 +1,676 @@
+"""The board deck: `build_deck` writes `<out>.pptx` and `<out>.pdf` for a month or a
+quarter, from the serving file only.
+
+Every number on a slide is a published `kpi_values` row (or a quarter's combination of
+them, see figures.py); the forecast on the budget slide is the one figure the deck
+derives, and the slide states how.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import plotly.graph_objects as go
+import polars as pl
+from pptx.enum.text import MSO_ANCHOR
+from pptx.util import Inches
+
+from dashboards.reports import charts
+from dashboards.reports.figures import SMALL_CELL, KpiTable, is_median
+from dashboards.reports.formatting import (
+    DASH,
+    SUPPRESSED,
+    band_text,
+    cell_text,
+    change,
+    money,
+    value_text,
+)
+from dashboards.reports.layout import (
+    BAD,
+    BAD_FILL,
+    BODY_TOP,
+    CONTENT_W,
+    GOOD,
+    GOOD_FILL,
+    MARGIN,
+    MUTED,
+    NAVY,
+    NEUTRAL,
+    NEUTRAL_FILL,
+    WHITE,
+    DeckLayout,
+)
+from dashboards.reports.layout import Cell as TableCell
+from dashboards.reports.pdf import pptx_to_pdf
+from dashboards.reports.periods import Period, add_months, month_label
+from dashboards.reports.serving import Serving, Target, read_serving
+
+EXECUTIVE_KPIS = [
+    ("completed_visits", "Visits"),
+    ("payments", "Collections"),
+    ("operating_margin_pct", "Operating margin"),
+    ("cost_per_visit", "Cost per visit"),
+    ("days_in_ar", "Days in A/R"),
+    ("no_show_rate", "No-show rate"),
+    ("work_rvus_per_provider_fte", "wRVUs per provider FTE"),
+    ("net_collection_rate", "Net collection rate"),
+]
+ACCESS_KPIS = [
+    ("no_show_rate", "No-show rate"),
+    ("late_cancel_rate", "Late-cancel rate"),
+    ("new_patient_lead_time_days", "New-patient lead time"),
+    ("third_next_available_days", "Third next available"),
+    ("schedule_utilization", "Schedule utilisation"),
+    ("lobby_wait_min_p50", "Lobby wait, median"),
+    ("wait_for_provider_min_p50", "Wait for provider, median"),
+    ("cycle_time_min_p50", "Visit cycle time, median"),
+]
+PRODUCTIVITY_KPIS = [
+    ("completed_visits", "Visits"),
+    ("work_rvus", "Work RVUs"),
+    ("visits_per_provider_fte", "Visits per provider FTE"),
+    ("work_rvus_per_provider_fte", "wRVUs per provider FTE"),
+    ("new_patient_share", "New-patient share"),
+    ("gross_charges", "Gross charges"),
+]
+REVENUE_KPIS = [
+    ("payments", "Collections"),
+    ("ar_balance", "A/R balance (period end)"),
+    ("days_in_ar", "Days in A/R"),
+    ("ar_over_90_share", "A/R over 90 days"),
+    ("initial_denial_rate", "Initial denial rate"),
+    ("net_collection_rate", "Net collection rate"),
+    ("charge_lag_days", "Charge lag, median"),
+]
+COST_KPIS = [
+    ("operating_cost", "Operating cost"),
+    ("labor_cost", "Labour cost"),
+    ("cost_per_visit", "Cost per visit"),
+    ("labor_cost_per_visit", "Labour cost per visit"),
+    ("operating_margin", "Operating margin"),
+    ("overtime_share", "Overtime share"),
+    ("support_staff_per_provider_fte", "Support staff per provider FTE"),
+    ("staff_turnover_rate", "Staff turnover (annualised)"),
+]
+BUDGET_LINES = [
+    ("completed_visits", "Visits"),
+    ("gross_charges", "Gross charges"),
+    ("collections", "Collections"),
+    ("labor_cost", "Labour cost"),
+]
+TREND_MONTHS = 13
+SUPPRESSION_NOTE = (
+    f"{SUPPRESSED}: a count of 1–{SMALL_CELL - 1} (visits, appointments, claims, staff leaving) "
+    "and any rate or median built on it is suppressed, under the usual small-cell rule for "
+    "health data."
+)
+
+
+@dataclass(frozen=True)
+class DeckOptions:
+    practice_name: str
+    show_provider_ids: bool = False
+
+
+@dataclass(frozen=True)
+class DeckResult:
+    pptx: Path
+    pdf: Path
+    slide_titles: list[str]
+    seconds: float
+
+
+def build_deck(serving_path: Path, period: Period, out: Path, options: DeckOptions) -> DeckResult:
+    started = time.perf_counter()
+    serving = read_serving(serving_path)
+    if period.start > serving.as_of:
+        raise ValueError(f"{period.code} starts after the data's as-of date {serving.as_of}")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    pptx_path, pdf_path = out.with_name(out.name + ".pptx"), out.with_name(out.name + ".pdf")
+    deck = _Deck(serving, period, options)
+    with charts.chart_renderer() as renderer:
+        deck.write(renderer)
+    deck.layout.save(pptx_path)
+    pptx_to_pdf(pptx_path, pdf_path)
+    titles = [s.shapes[0].text_frame.text for s in deck.layout.prs.slides]
+    return DeckResult(pptx_path, pdf_path, titles, time.perf_counter() - started)
+
+
+class _Deck:
+    def __init__(self, serving: Serving, period: Period, options: DeckOptions):
+        self.serving = serving
+        self.period = period
+        self.options = options
+        self.kpis = KpiTable(serving.kpis)
+        partial = period.end > serving.as_of
+        self.period_text = period.label + (f" (to {serving.as_of:%d %b})" if partial else "")
+        self.layout = DeckLayout(
+            f"{options.practice_name}  ·  Board report {period.label}  ·  "
+            f"data as of {serving.as_of:%d %b %Y}"
+        )
+
+    def target(self, kpi: str) -> Target:
+        return self.serving.targets.get(kpi) or Target(kpi, "neutral", None, None, "", "")
+
+    # -- slides -------------------------------------------------------------------------
+
+    def write(self, renderer: charts.ChartRenderer) -> None:
+        self.title_slide()
+        self.executive_summary()
+        self.section("Access and patient flow", ACCESS_KPIS, self.access_chart(renderer))
+        self.section("Provider productivity", PRODUCTIVITY_KPIS, self.productivity_chart(renderer))
+        self.section("Revenue cycle", REVENUE_KPIS, self.aging_chart(renderer))
+        self.section("Cost and staffing", COST_KPIS, self.cost_chart(renderer))
+        self.budget(renderer)
+        self.data_quality()
+
+    def title_slide(self) -> None:
+        slide = self.layout.slide(self.options.practice_name)
+        kind = "Quarterly" if self.period.is_quarter else "Monthly"
+        self.layout.text(
+            slide,
+            "heading",
+            f"{kind} board report: {self.period_text}",
+            MARGIN,
+            Inches(2.6),
+            CONTENT_W,
+            Inches(0.9),
+            36,
+            24,
+            bold=True,
+            color=NAVY,
+        )
+        published = self.serving.published_at
+        self.layout.text(
+            slide,
+            "body",
+            f"Data as of {self.serving.as_of:%d %B %Y}, the billing system's last posting day. "
+            f"Published {published:%d %B %Y %H:%M} UTC from the practice's serving database.\n"
+            "Every figure is a published KPI (KPI_SPEC.md); targets and their sources are in "
+            "docs/kpi_targets.md.",
+            MARGIN,
+            Inches(3.7),
+            CONTENT_W,
+            Inches(1.2),
+            16,
+            12,
+            color=MUTED,
+        )
+
+    def executive_summary(self) -> None:
+        prior, year_ago = self.period.prior(), self.period.year_ago()
+        slide = self.layout.slide(
+            "Executive summary",
+            f"{self.period_text}, with the change from {prior.label} and from {year_ago.label}",
+        )
+        header = [
+            "KPI",
+            self.period.label,
+            "Target",
+            "Status",
+            f"vs {prior.label}",
+            f"vs {year_ago.label}",
+        ]
+        rows = [[_header(h, align="left" if i == 0 else "right") for i, h in enumerate(header)]]
+        notes: set[str] = set()
+        for kpi, label in EXECUTIVE_KPIS:
+            period = self.period
+            if kpi == "net_collection_rate":
+                period, label = self.collection_cohort(label)
+            rows.append(self.kpi_row(kpi, label, period, with_status=True))
+            notes |= self.row_notes(kpi, period)
+        self.layout.table(
+            slide, rows, [3.3, 1.75, 1.9, 1.6, 1.85, 1.85], MARGIN, BODY_TOP, 0.5, 16, 11
+        )
+        self.notes(
+            slide,
+            sorted(notes)
+            + [
+                "Status compares the value with the target band of docs/kpi_targets.md; rates move "
+                "in percentage points (pp), other figures in percent."
+            ],
+        )
+
+    def section(self, title: str, kpis: list[tuple[str, str]], chart_png: bytes) -> None:
+        prior = self.period.prior()
+        slide = self.layout.slide(title, f"{self.period_text}, practice-wide")
+        rows = [
+            [
+                _header("KPI"),
+                _header(self.period.label, "right"),
+                _header("Target", "right"),
+                _header(f"vs {prior.label}", "right"),
+            ]
+        ]
+        notes: set[str] = set()
+        for kpi, label in kpis:
+            period = self.period
+            if kpi == "net_collection_rate":
+                period, label = self.collection_cohort(label)
+            row = self.kpi_row(kpi, label, period, with_status=False)
+            rows.append(row[:3] + row[4:5])
+            notes |= self.row_notes(kpi, period)
+        self.layout.table(slide, rows, [2.95, 1.35, 1.45, 1.25], MARGIN, BODY_TOP, 0.46, 14, 10)
+        self.layout.picture(slide, chart_png, Inches(7.75), BODY_TOP, Inches(5.1), Inches(4.4))
+        self.notes(slide, sorted(notes))
+
+    def budget(self, renderer: charts.ChartRenderer) -> None:
+        slide = self.layout.slide(
+            "Budget vs actual, with the year's forecast",
+            f"{self.period_text} and the year to date; complete months only",
+        )
+        year_start = date(self.period.last_month.year, 1, 1)
+        ytd = [add_months(year_start, i) for i in range(self.period.last_month.month)]
+        remaining = 12 - len(ytd)
+        rows = [
+            [
+                _header(h, "left" if i == 0 else "right")
+                for i, h in enumerate(
+                    ["Line", "Actual", "Budget", "Variance", "YTD variance", "Year forecast"]
+                )
+            ]
+        ]
+        lines = BUDGET_LINES + [("non_labor", "Non-labour cost (GL lines)")]
+        for line, label in lines:
+            kpis = self.gl_lines() if line == "non_labor" else [f"budget_variance_{line}"]
+            unit = "visits" if line == "completed_visits" else "money"
+            direction = self.target(kpis[0]).direction
+            actual = budget = 0.0
+            found = False
+            for kpi in kpis:
+                cell = self.kpis.cell(kpi, self.period)
+                if cell.present:
+                    found = True
+                    actual += cell.numerator or 0.0
+                    budget += cell.denominator or 0.0
+            suppressed = any(self.kpis.cell(k, self.period).suppressed for k in kpis)
+            months = [self.month_actuals(kpis, m) for m in ytd]
+            done = [m for m in months if m is not None]
+            ytd_var = sum(a - b for a, b in done) if done else None
+            run_rate = sum(a for a, _ in done[-3:]) / len(done[-3:]) if done else None
+            forecast = sum(a for a, _ in done) + remaining * run_rate if done else None
+            variance = actual - budget if found else None
+            fmt = (lambda v: value_text(v, "visits")) if unit == "visits" else money
+            good = _good(variance, direction)
+            rows.append(
+                [
+                    TableCell(label),
+                    TableCell(
+                        SUPPRESSED if suppressed else (fmt(actual) if found else DASH),
+                        align="right",
+                    ),
+                    TableCell(fmt(budget) if found else DASH, align="right"),
+                    TableCell(
+                        SUPPRESSED
+                        if suppressed
+                        else (_signed(variance, fmt) if variance is not None else DASH),
+                        align="right",
+                        color=_tone(good),
+                        bold=True,
+                    ),
+                    TableCell(
+                        _signed(ytd_var, fmt) if ytd_var is not None else DASH,
+                        align="right",
+                        color=_tone(_good(ytd_var, direction)),
+                    ),
+                    TableCell(fmt(forecast) if forecast is not None else DASH, align="right"),
+                ]
+            )
+        self.layout.table(
+            slide, rows, [2.6, 1.05, 1.05, 1.05, 1.15, 1.2], MARGIN, BODY_TOP, 0.5, 13, 9
+        )
+        self.layout.picture(
+            slide,
+            renderer.png(self.budget_figure(ytd), 4.55, 4.2),
+            Inches(8.7),
+            BODY_TOP,
+            Inches(4.15),
+            Inches(3.85),
+        )
+        self.notes(
+            slide,
+            [
+                f"Year forecast: actual for the complete months of {year_start.year} so far, plus "
+                "each remaining month at the average of the last three complete months (a run "
+                "rate, no seasonality). Variance = actual − budget; green is on the good side.",
+            ],
+        )
+
+    def data_quality(self) -> None:
+        s = self.serving
+        slide = self.layout.slide("Data quality", "What was delivered, loaded and rejected")
+        by_source: dict[str, list[int]] = {}
+        for r in s.deliveries.iter_rows(named=True):
+            totals = by_source.setdefault(r["source"], [0, 0, 0, 0])
+            totals[0] += 1
+            totals[1] += r["rows_received"] or 0
+            totals[2] += r["rows_loaded"] or 0
+            totals[3] += r["rows_rejected"] or 0
+        rows = [
+            [
+                _header(h, "left" if i == 0 else "right")
+                for i, h in enumerate(
+                    ["Source system", "Files", "Rows received", "Loaded", "Rejected"]
+                )
+            ]
+        ]
+        for source, (files, received, loaded, rejected) in sorted(by_source.items()):
+            rows.append(
+                [
+                    TableCell(source.upper() if len(source) <= 2 else source.capitalize()),
+                    TableCell(f"{files:,}", align="right"),
+                    TableCell(f"{received:,}", align="right"),
+                    TableCell(f"{loaded:,}", align="right"),
+                    TableCell(
+                        f"{rejected:,}",
+                        align="right",
+                        color=BAD if rejected else NEUTRAL,
+                        bold=bool(rejected),
+                    ),
+                ]
+            )
+        self.layout.table(slide, rows, [2.6, 1.0, 1.7, 1.7, 1.3], MARGIN, BODY_TOP, 0.42, 14, 10)
+        rejected = (
+            s.rejected_by_column.group_by("entity", "column_name")
+            .agg(pl.col("rows").sum())
+            .sort("rows", "entity", "column_name", descending=[True, False, False])
+        )
+        where = ", ".join(
+            f"{r['entity']}.{r['column_name']} ({r['rows']})"
+            for r in rejected.head(6).iter_rows(named=True)
+        )
+        checks = "; ".join(f"{n:,} {name}" for name, n in s.dq_counts.items())
+        self.layout.text(
+            slide,
+            "body",
+            f"As of {s.as_of:%d %B %Y}, the billing system's last posting day: nothing dated "
+            "later counts in any figure.\n"
+            "Rejected rows are kept aside with their file, line and reason"
+            f"{', most in ' + where if where else ''}.\n"
+            f"Checks after loading: {checks}.\n"
+            "Details, file by file, are on the dashboard's data-quality page.",
+            MARGIN,
+            BODY_TOP + Inches(0.42 * len(rows) + 0.35),
+            CONTENT_W,
+            Inches(1.9),
+            16,
+            11,
+        )
+
+    # -- pieces ---------------------------------------------------------------------------
+
+    def kpi_row(self, kpi: str, label: str, period: Period, with_status: bool):
+        target = self.target(kpi)
+        cell = self.kpis.cell(kpi, period)
+        status, fill, tone = "No band", NEUTRAL_FILL, NEUTRAL
+        in_band = target.in_band(cell.shown)
+        if cell.suppressed:
+            status = SUPPRESSED
+        elif in_band is not None:
+            status, fill, tone = (
+                ("On target", GOOD_FILL, GOOD) if in_band else ("Off target", BAD_FILL, BAD)
+            )
+        row = [
+            TableCell(label),
+            TableCell(cell_text(cell, target.unit), bold=True, align="right"),
+            TableCell(
+                band_text(target.low, target.high, target.unit)
+                if target.low is not None or target.high is not None
+                else DASH,
+                align="right",
+                color=MUTED,
+            ),
+            TableCell(status, fill=fill, color=tone, bold=True, align="center"),
+        ]
+        for other in (period.prior(), period.year_ago()):
+            text, delta = change(cell, self.kpis.cell(kpi, other), target.unit)
+            row.append(TableCell(text, align="right", color=_tone(_good(delta, target.direction))))
+        return row if with_status else row[:3] + row[4:]
+
+    def row_notes(self, kpi: str, period: Period) -> set[str]:
+        notes = set()
+        if self.kpis.cell(kpi, period).suppressed or any(
+            self.kpis.cell(kpi, p).suppressed for p in (period.prior(), period.year_ago())
+        ):
+            notes.add(SUPPRESSION_NOTE)
+        if period.is_quarter and is_median(kpi):
+            notes.add(
+                "A quarter shows no median: medians are published per month and cannot "
+                "be combined (see the monthly chart)."
+            )
+        if kpi == "net_collection_rate" and period != self.period:
+            notes.add(
+                "Net collection rate is shown for the newest service month at least 90 "
+                "days before the as-of date, so that its payments have arrived."
+            )
+        return notes
+
+    def collection_cohort(self, label: str) -> tuple[Period, str]:
+        """The newest service month(s) whose net collection rate is published."""
+        if all(self.kpis.row("net_collection_rate", m) for m in self.period.month_starts):
+            return self.period, label
+        month = self.period.last_month
+        for _ in range(24):
+            if self.kpis.row("net_collection_rate", month):
+                return Period(month, 1), f"{label} ({month_label(month)} services)"
+            month = add_months(month, -1)
+        return self.period, label
+
+    def notes(self, slide, notes: list[str]) -> None:
+        if notes:
+            self.layout.text(
+                slide,
+                "note",
+                "\n".join(notes),
+                MARGIN,
+                Inches(6.05),
+                CONTENT_W,
+                Inches(0.9),
+                12,
+                8,
+                color=MUTED,
+                anchor=MSO_ANCHOR.BOTTOM,
+            )
+
+    def trend_months(self) -> list[date]:
+        return [add_months(self.period.last_month, -i) for i in range(TREND_MONTHS - 1, -1, -1)]
+
+    def monthly(self, kpi: str, months: list[date]) -> list[float | None]:
+        return [self.kpis.cell(kpi, Period(m, 1)).shown for m in months]
+
+    def gl_lines(self) -> list[str]:
+        named = {f"budget_variance_{line}" for line, _ in BUDGET_LINES}
+        return sorted(
+            k for k in self.serving.targets if k.startswith("budget_variance_") and k not in named
+        )
+
+    def month_actuals(self, kpis: list[str], month: date) -> tuple[float, float] | None:
+        cells = [self.kpis.cell(k, Period(month, 1)) for k in kpis]
+        if not any(c.present for c in cells):
+            return None
+        return (sum(c.numerator or 0.0 for c in cells), sum(c.denominator or 0.0 for c in cells))
+
+    # -- charts ---------------------------------------------------------------------------
+
+    def access_chart(self, renderer) -> bytes:
+        months = self.trend_months()
+        x = [f"{m:%b %y}" for m in months]
+        fig = charts.base_figure(
+            "No-show and late-cancel rate by month", "share of appointments", ".0%"
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=self.monthly("no_show_rate", months),
+                name="No-show",
+                mode="lines+markers",
+                line={"color": charts.NAVY, "width": 3},
+            )
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=self.monthly("late_cancel_rate", months),
+                name="Late cancel",
+                mode="lines+markers",
+                line={"color": charts.TEAL, "width": 3},
+            )
+        )
+        high = self.target("no_show_rate").high
+        if high is not None:
+            fig.add_hline(
+                y=high,
+                line={"color": charts.RED, "dash": "dash"},
+                annotation_text="no-show target",
+                annotation_position="bottom left",
+            )
+        return renderer.png(fig, 5.1, 4.4)
+
+    def productivity_chart(self, renderer) -> bytes:
+        p = self.period
+        ids = self.kpis.scope_ids("provider", "work_rvus_per_provider_fte", p.month_starts)
+        values, hidden = [], 0
+        for provider in ids:
+            if self.kpis.cell("completed_visits", p, "provider", provider).suppressed:
+                hidden += 1
+                continue
+            value = self.kpis.cell("work_rvus_per_provider_fte", p, "provider", provider).shown
+            if value is not None:
+                values.append((value, provider))
+        values.sort(reverse=True)
+        labels = (
+            [pid for _, pid in values]
+            if self.options.show_provider_ids
+            else [f"#{i}" for i in range(1, len(values) + 1)]
+        )
+        title = "wRVUs per FTE by provider" + (
+            "" if self.options.show_provider_ids else " (anonymised, ranked)"
+        )
+        fig = charts.base_figure(title, "wRVUs per FTE")
+        fig.add_trace(
+            go.Bar(x=labels, y=[v for v, _ in values], marker_color=charts.TEAL, name="Provider")
+        )
+        practice = self.kpis.cell("work_rvus_per_provider_fte", p).shown
+        if practice is not None:
+            fig.add_hline(
+                y=practice,
+                line={"color": charts.NAVY, "dash": "dash"},
+                annotation_text="practice",
+                annotation_position="top right",
+            )
+        fig.update_layout(showlegend=False, xaxis={"type": "category"})
+        if hidden:
+            fig.add_annotation(
+                text=f"{hidden} provider(s) with fewer than {SMALL_CELL} visits not shown",
+                xref="paper",
+                yref="paper",
+                x=0,
+                y=-0.2,
+                showarrow=False,
+                font={"size": 12, "color": charts.GREY},
+            )
+        return renderer.png(fig, 5.1, 4.4)
+
+    def aging_chart(self, renderer) -> bytes:
+        months = self.trend_months()
+        x = [f"{m:%b %y}" for m in months]
+        fig = charts.base_figure("A/R by age at each month end", "balance", "$,.0s")
+        buckets = [
+            ("0_30", "0–30 days"),
+            ("31_60", "31–60"),
+            ("61_90", "61–90"),
+            ("91_120", "91–120"),
+            ("over_120", "over 120"),
+        ]
+        colours = [charts.TEAL, "#76c5bb", charts.LIGHT, "#e9a39b", charts.RED]
+        for (bucket, name), colour in zip(buckets, colours, strict=True):
+            fig.add_trace(
+                go.Bar(
+                    x=x,
+                    y=self.monthly(f"ar_aging_{bucket}", months),
+                    name=name,
+                    marker_color=colour,
+                )
+            )
+        fig.update_layout(barmode="relative", yaxis={"rangemode": "normal"})
+        return renderer.png(fig, 5.1, 4.4)
+
+    def cost_chart(self, renderer) -> bytes:
+        months = self.trend_months()
+        x = [f"{m:%b %y}" for m in months]
+        fig = charts.base_figure("Collections and operating cost by month", "per month", "$,.0s")
+        fig.add_trace(
+            go.Bar(
+                x=x,
+                y=self.monthly("payments", months),
+                name="Collections",
+                marker_color=charts.TEAL,
+            )
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=self.monthly("operating_cost", months),
+                name="Operating cost",
+                mode="lines+markers",
+                line={"color": charts.NAVY, "width": 3},
+            )
+        )
+        return renderer.png(fig, 5.1, 4.4)
+
+    def budget_figure(self, ytd: list[date]) -> go.Figure:
+        kpis = ["budget_variance_collections"]
+        pairs = [self.month_actuals(kpis, m) for m in ytd]
+        done = [(m, p) for m, p in zip(ytd, pairs, strict=True) if p is not None]
+        fig = charts.base_figure(f"Collections vs budget, {ytd[0].year}", "per month", "$,.0s")
+        x = [month_label(m)[:3] for m, _ in done]
+        fig.add_trace(
+            go.Bar(x=x, y=[a for _, (a, _) in done], name="Actual", marker_color=charts.TEAL)
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=[b for _, (_, b) in done],
+                name="Budget",
+                mode="lines+markers",
+                line={"color": charts.NAVY, "width": 3, "dash": "dot"},
+            )
+        )
+        if done:
+            run_rate = sum(a for _, (a, _) in done[-3:]) / len(done[-3:])
+            rest = [
+                month_label(add_months(date(ytd[0].year, 1, 1), i))[:3] for i in range(len(ytd), 12)
+            ]
+            if rest:
+                fig.add_trace(
+                    go.Bar(
+                        x=rest,
+                        y=[run_rate] * len(rest),
+                        name="Forecast",
+                        marker={"color": charts.LIGHT, "line": {"color": charts.GREY, "width": 1}},
+                    )
+                )
+        fig.update_layout(xaxis={"type": "category"})
+        return fig
+
+
+def _header(text: str, align: str = "left") -> TableCell:
+    return TableCell(text, bold=True, color=WHITE, fill=NAVY, align=align)
+
+
+def _good(delta: float | None, direction: str) -> bool | None:
+    if delta is None or delta == 0 or direction not in ("higher_is_better", "lower_is_better"):
+        return None
+    return (delta > 0) == (direction == "higher_is_better")
+
+
+def _tone(good: bool | None) -> str:
+    return NEUTRAL if good is None else (GOOD if good else BAD)
+
+
+def _signed(value: float, fmt) -> str:
+    return ("+" if value > 0 else "−" if value < 0 else "") + fmt(abs(value))

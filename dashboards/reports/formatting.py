@@ -1,0 +1,73 @@
+"""How a KPI value reads on a slide or in an email: units from `marts.kpi_targets`."""
+
+from __future__ import annotations
+
+from dashboards.reports.figures import Cell
+
+DASH = "–"  # a null value: zero denominator or no activity (KPI_SPEC.md)
+SUPPRESSED = "n<11"
+
+_SHARE_UNITS = {"share", "share per year"}
+
+
+def value_text(value: float | None, unit: str) -> str:
+    if value is None:
+        return DASH
+    if unit in _SHARE_UNITS:
+        return f"{value:.1%}"
+    if unit.startswith("money"):
+        return money(value) if unit == "money" else f"${value:,.2f}"
+    if unit in {"days", "minutes"}:
+        return f"{value:,.1f} {'days' if unit == 'days' else 'min'}"
+    if unit in {"visits", "wRVU"}:
+        return f"{value:,.0f}"
+    if unit.endswith("per FTE"):
+        return f"{value:,.0f}"
+    return f"{value:,.2f}"
+
+
+def money(value: float) -> str:
+    sign = "−" if value < 0 else ""
+    size = abs(value)
+    if size >= 1_000_000:
+        return f"{sign}${size / 1_000_000:,.2f}M"
+    if size >= 10_000:
+        return f"{sign}${size / 1_000:,.0f}k"
+    return f"{sign}${size:,.0f}"
+
+
+def cell_text(cell: Cell, unit: str) -> str:
+    return SUPPRESSED if cell.suppressed else value_text(cell.value, unit)
+
+
+def change(current: Cell, before: Cell, unit: str) -> tuple[str, float | None]:
+    """The change as text, and its signed size (None when it cannot be stated).
+
+    Shares move in percentage points; everything else in percent of the earlier value.
+    """
+    if current.suppressed or before.suppressed:
+        return SUPPRESSED, None
+    if current.value is None or before.value is None:
+        return DASH, None
+    delta = current.value - before.value
+    if unit in _SHARE_UNITS:
+        return f"{delta * 100:+.1f} pp", delta
+    if before.value == 0:
+        return DASH, None
+    relative = delta / abs(before.value)
+    return f"{relative:+.1%}", delta
+
+
+def band_text(low: float | None, high: float | None, unit: str) -> str:
+    if low is None and high is None:
+        return "no published band"
+    if low is not None and high is not None:
+        low_text, high_text = value_text(low, unit), value_text(high, unit)
+        # "30.0 – 40.0 days": the unit once, at the end
+        prefix, _, suffix = low_text.partition(" ")
+        if suffix and high_text.endswith(" " + suffix):
+            low_text = prefix
+        return f"{low_text} – {high_text}"
+    if high is not None:
+        return f"≤ {value_text(high, unit)}"
+    return f"≥ {value_text(low, unit)}"
