@@ -77,10 +77,60 @@ class Practice(_Strict):
     timezone: str = "America/Chicago"
 
 
+class AlertRule(_Strict):
+    """Alert when a KPI's last complete week is past a threshold, on enough volume.
+
+    Without a threshold the KPI's target band (kpi_targets) is the line. An alert fires
+    once, and again only after the KPI has come back inside the line.
+    """
+
+    kpi: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    scope: Literal["practice", "location"] = "practice"
+    threshold: float | None = None
+    # Which side of the threshold alerts; with no threshold it comes from the target.
+    direction: Literal["above", "below"] | None = None
+    # The week counts only if the KPI's denominator (its count, for a count) reaches this.
+    min_volume: float = Field(default=0, ge=0)
+
+    @model_validator(mode="after")
+    def _threshold_with_direction(self) -> AlertRule:
+        if (self.threshold is None) != (self.direction is None):
+            raise ValueError(f"alert on {self.kpi}: give threshold and direction together")
+        return self
+
+
+class Alerts(_Strict):
+    """The weekly digest: who gets it, where its links point, and the alert rules.
+
+    SMTP settings and password come from the environment (CLINICOPS_SMTP_*), never here.
+    """
+
+    recipients: list[str] = Field(default_factory=list)
+    sender: str = "clinicops@localhost"
+    # Base address of the dashboard for the digest's links; CLINICOPS_DASHBOARD_URL wins.
+    dashboard_url: str = "http://localhost:8501"
+    rules: list[AlertRule] = Field(default_factory=list)
+
+    @field_validator("recipients")
+    @classmethod
+    def _addresses(cls, v: list[str]) -> list[str]:
+        bad = [a for a in v if "@" not in a]
+        if bad:
+            raise ValueError(f"not e-mail addresses: {bad}")
+        return v
+
+
+class Reports(_Strict):
+    # Provider ids on the board deck's productivity chart; off, it shows ranks only.
+    deck_provider_ids: bool = False
+
+
 class Config(_Strict):
     practice: Practice = Practice()
     sources: dict[str, SourceConfig] = Field(default_factory=dict)
     targets: dict[str, TargetOverride] = Field(default_factory=dict)
+    alerts: Alerts = Alerts()
+    reports: Reports = Reports()
 
     @field_validator("sources")
     @classmethod
