@@ -1,0 +1,179 @@
+"""`python -m bench.run`: generate the practices, time every step, write the table.
+
+Each repeat times, for every size in turn: the floor; landing, dbt build and publish as
+separate `clinicops` commands in a fresh home (then, on the increment size, the
+increment week landed, built and published on top of that home); and the whole
+`clinicops run` in another fresh home. Repeats are the outer loop, so a run stopped
+early still has every size measured, and the table is rewritten after each repeat.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import shutil
+import sys
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from bench import practices
+from bench.machine import describe, load_average
+from bench.measure import Measurement, measure
+from bench.report import Results, rows, table_markdown, targets, write_markdown
+
+ROOT = Path(__file__).resolve().parent.parent
+CLINICOPS = Path(sys.executable).with_name("clinicops")
+
+app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+
+
+def _say(message: str) -> None:
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+def _env() -> dict[str, str]:
+    """Children import this checkout's code, even when it is not the installed one."""
+    return {**os.environ, "PYTHONPATH": str(ROOT)}
+
+
+def _prepare(size: practices.Size, folder: Path, increment: bool) -> None:
+    """Generate a size's inbox once; a complete one from an earlier run is reused."""
+    done = folder / f"complete-{size.providers}x{size.weeks}{'+1' if increment else ''}"
+    if done.exists():
+        _say(f"{size.name}: reusing {folder}")
+        return
+    shutil.rmtree(folder, ignore_errors=True)
+    _say(f"{size.name}: generating {size.providers} providers × {size.weeks} weeks")
+    if increment:
+        practices.generate_with_increment(
+            size, folder / "inbox", folder / "increment", folder / "scratch"
+        )
+    else:
+        practices.generate(size, folder / "inbox")
+    done.touch()
+
+
+class Harness:
+    def __init__(self, work: Path, results: Results) -> None:
+        self.work = work
+        self.results = results
+
+    def step(self, size: str, step: str, repeat: int, command: list[str]) -> Measurement:
+        log = self.work / "logs" / f"{size}-{repeat}-{step.replace(' ', '-')}.log"
+        measured = measure(command, log, env=_env())
+        self.results.add(size, step, measured)
+        _say(
+            f"{size} #{repeat} {step}: {measured.seconds:.1f} s, "
+            f"{measured.peak_rss / 2**30:.2f} GiB"
+        )
+        return measured
+
+    def clinicops(self, size: str, step: str, repeat: int, *args: str | Path) -> None:
+        self.step(size, step, repeat, [str(CLINICOPS), *map(str, args)])
+
+    def keep_dbt_timings(self, home: Path, name: str) -> None:
+        """dbt's per-model timings, for profiling after the homes are gone."""
+        run_results = home / "dbt" / "target" / "run_results.json"
+        if run_results.exists():
+            target = self.work / "dbt-timings" / f"{name}.json"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(run_results, target)
+
+    def repeat(self, size: practices.Size, repeat: int, increment: bool) -> None:
+        folder = self.work / size.name
+        inbox = folder / "inbox"
+        homes = folder / "homes"
+        shutil.rmtree(homes, ignore_errors=True)
+        floor_db = homes / "floor.duckdb"
+        floor_db.parent.mkdir(parents=True)
+        self.step(
+            size.name,
+            "floor",
+            repeat,
+            [sys.executable, "-m", "bench.floor", str(floor_db), str(inbox)],
+        )
+        floor_db.unlink()
+
+        home = homes / "stages"
+        self.clinicops(size.name, "land", repeat, "land", "--home", home, "--inbox", inbox)
+        self.clinicops(size.name, "dbt build", repeat, "build", "--home", home)
+        self.keep_dbt_timings(home, f"{size.name}-{repeat}-build")
+        self.clinicops(size.name, "publish", repeat, "publish", "--home", home)
+        if increment:
+            week = folder / "increment"
+            self.clinicops(
+                size.name, "increment land", repeat, "land", "--home", home, "--inbox", week
+            )
+            self.clinicops(size.name, "increment build", repeat, "build", "--home", home)
+            self.keep_dbt_timings(home, f"{size.name}-{repeat}-increment")
+            self.clinicops(size.name, "increment publish", repeat, "publish", "--home", home)
+        shutil.rmtree(home)
+
+        whole = homes / "run"
+        self.clinicops(size.name, "clinicops run", repeat, "run", "--home", whole, "--inbox", inbox)
+        shutil.rmtree(homes)
+
+    def save(self) -> None:
+        raw = {
+            f"{size}/{step}": [asdict(m) for m in runs]
+            for (size, step), runs in self.results.runs.items()
+        }
+        (self.work / "results.json").write_text(json.dumps(raw, indent=1), encoding="utf-8")
+
+
+@app.command()
+def main(
+    sizes: Annotated[str, typer.Option(help="Comma-separated: small, medium, large.")] = (
+        "small,medium,large"
+    ),
+    repeat: Annotated[int, typer.Option(min=1, help="Runs per figure (median).")] = 3,
+    work: Annotated[Path, typer.Option(help="Scratch folder: inboxes, homes, logs.")] = Path(
+        "/tmp/bench/work"
+    ),
+    out: Annotated[Path, typer.Option(help="The report to write.")] = ROOT
+    / "docs"
+    / "benchmarks.md",
+    increment: Annotated[
+        bool, typer.Option(help="Time a one-week increment on the largest size.")
+    ] = True,
+) -> None:
+    """Benchmark clinicops at the given sizes against the bare-DuckDB floor."""
+    chosen = [s.strip() for s in sizes.split(",") if s.strip()]
+    unknown = [s for s in chosen if s not in practices.SIZES]
+    if unknown or not chosen:
+        raise typer.BadParameter(f"unknown size(s) {unknown}; choose from {list(practices.SIZES)}")
+    order = [practices.SIZES[s] for s in practices.SIZES if s in chosen]
+    increment_size = order[-1].name if increment else None
+    work = work.resolve()
+    work.mkdir(parents=True, exist_ok=True)
+    command = "python -m bench.run " + shlex.join(
+        ["--sizes", ",".join(s.name for s in order), "--repeat", str(repeat)]
+    )
+    results = Results(
+        sizes=[s.name for s in order],
+        increment_size=increment_size,
+        machine=describe(ROOT),
+        command=command,
+        load_before=load_average(),
+    )
+    harness = Harness(work, results)
+    for size in order:
+        _prepare(size, work / size.name, size.name == increment_size)
+    for number in range(1, repeat + 1):
+        for size in order:
+            harness.repeat(size, number, size.name == increment_size)
+        results.load_after = load_average()
+        harness.save()
+        write_markdown(results, out)
+        _say(f"repeat {number} of {repeat} done; {out} updated")
+    print(table_markdown(rows(results)))
+    for name, measured, met in targets(results):
+        print(f"{name}: {measured} ({'met' if met else 'MISSED'})")
+
+
+if __name__ == "__main__":
+    app()
