@@ -293,3 +293,7 @@ from pipelines.cli_dashboard import dashboard, demo  # noqa: E402
 
 app.command()(dashboard)
 app.command()(demo)
+
+from pipelines.cli_reports import register as register_reports  # noqa: E402
+
+register_reports(app)

@@ -76,3 +76,8 @@ def read_serving(path: Path, grains: tuple[str, ...] = ("month",)) -> Serving:
             )
         }
     return Serving(kpis, targets, as_of, published_at, deliveries, rejected, dq_counts)
+
+
+def published_as_of(path: Path) -> date:
+    with duckdb.connect(str(path), read_only=True) as con:
+        return con.sql("select as_of_date from marts.publish_info").fetchall()[0][0]

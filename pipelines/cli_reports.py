@@ -1,0 +1,153 @@
+"""`clinicops deck` and `clinicops digest`: the board deck and the weekly digest of a
+home's serving file (dashboards/reports/). Registered on the main app by pipelines/cli.py.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from pipelines.config import Config, ConfigError, load_config
+from pipelines.lake import Home
+
+console = Console(stderr=True)
+DASHBOARD_URL_ENV = "CLINICOPS_DASHBOARD_URL"
+
+HomeOption = Annotated[
+    Path, typer.Option("--home", help="Practice home whose serving.duckdb the report reads.")
+]
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option("--config", help="Practice configuration file (see clinicops.example.yaml)."),
+]
+
+
+def reports_dir(home: Home) -> Path:
+    return home.root / "reports"
+
+
+def deck_options(config: Config):
+    from dashboards.reports.deck import DeckOptions
+
+    return DeckOptions(config.practice.name, config.reports.deck_provider_ids)
+
+
+def alert_rules(config: Config):
+    from dashboards.reports.digest import AlertRule
+
+    return [AlertRule(**rule.model_dump()) for rule in config.alerts.rules]
+
+
+def _load(path: Path | None) -> Config:
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+
+
+def _serving(home: Path) -> Path:
+    serving = Home(home).serving
+    if not serving.exists():
+        console.print(f"[red]error:[/red] {serving} does not exist; run `clinicops run` first")
+        raise typer.Exit(2)
+    return serving
+
+
+def deck(
+    home: HomeOption,
+    period: Annotated[
+        str | None,
+        typer.Option(
+            help="A month (2026-10) or a quarter (2026-Q3); default the last complete month."
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Writes OUT.pptx and OUT.pdf; default <home>/reports/board-PERIOD."),
+    ] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Build the board deck (PPTX and the same pages as PDF) for a month or a quarter."""
+    from dashboards.reports.deck import build_deck
+    from dashboards.reports.periods import last_complete_month, parse_period
+    from dashboards.reports.serving import published_as_of
+
+    serving = _serving(home)
+    cfg = _load(config)
+    try:
+        chosen = parse_period(period) if period else last_complete_month(published_as_of(serving))
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--period") from None
+    target = out or reports_dir(Home(home)) / f"board-{chosen.code}"
+    try:
+        result = build_deck(serving, chosen, target, deck_options(cfg))
+    except ValueError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    console.print(
+        f"wrote {result.pptx} and {result.pdf} ({len(result.slide_titles)} slides, "
+        f"{result.seconds:.1f} s)"
+    )
+
+
+def digest(
+    home: HomeOption,
+    config: ConfigOption = None,
+    send: Annotated[
+        bool, typer.Option("--send", help="Mail it (SMTP settings from CLINICOPS_SMTP_*).")
+    ] = False,
+    week: Annotated[
+        str | None,
+        typer.Option(help="Monday of the week (YYYY-MM-DD); default the last complete week."),
+    ] = None,
+) -> None:
+    """Write the weekly digest (HTML) and, with --send, mail it; alerts fire once."""
+    from dashboards.reports.digest import (
+        SmtpSettings,
+        build_digest,
+        load_state,
+        save_state,
+        send_digest,
+    )
+
+    serving = _serving(home)
+    cfg = _load(config)
+    try:
+        monday = date.fromisoformat(week) if week else None
+    except ValueError:
+        raise typer.BadParameter(f"{week!r} is not a date", param_hint="--week") from None
+    folder = reports_dir(Home(home))
+    state_file = folder / "alert_state.json"
+    try:
+        smtp = SmtpSettings.from_env() if send else None
+        result = build_digest(
+            serving,
+            load_state(state_file),
+            alert_rules(cfg),
+            os.environ.get(DASHBOARD_URL_ENV) or cfg.alerts.dashboard_url,
+            cfg.practice.name,
+            monday,
+        )
+    except ValueError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    folder.mkdir(parents=True, exist_ok=True)
+    page = folder / f"digest-{result.week.isoformat()}.html"
+    page.write_text(result.html, encoding="utf-8")
+    if smtp:
+        send_digest(result, smtp, cfg.alerts.sender, cfg.alerts.recipients)
+        console.print(f"sent to {len(cfg.alerts.recipients)} recipient(s) via {smtp.host}")
+    # Only a digest that was written (and sent, when asked) counts as having alerted.
+    save_state(state_file, result.state)
+    console.print(f"{result.subject}\nwrote {page}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(deck)
+    app.command()(digest)
