@@ -1,0 +1,109 @@
+"""Access and patient flow: how easily patients get in, and how long they wait."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from dashboards import components, query
+from dashboards.charts import heatmap, over_time
+from dashboards.formatting import NULL, fmt, label, null_reason
+
+f = components.selection()
+components.header(
+    "Access and patient flow",
+    f,
+    "No-shows, late cancels, lead time, utilisation, third next available and waits.",
+)
+targets = components.targets()
+scope, scope_id = f.scope
+
+RATES = ["no_show_rate", "late_cancel_rate"]
+SINGLE = ["new_patient_lead_time_days", "schedule_utilization", "third_next_available_days"]
+WAITS = ["lobby_wait_min", "wait_for_provider_min", "cycle_time_min"]
+WAIT_KPIS = [f"{w}_{q}" for w in WAITS for q in ("p50", "p90")]
+ALL = RATES + SINGLE + WAIT_KPIS
+
+rows = query.kpi_series(ALL, f.grain, scope, [scope_id], f.start, f.current)
+now = rows[rows["period_start"] == pd.Timestamp(f.current)].set_index("kpi")["value"]
+columns = st.columns(4)
+for column, kpi in zip(columns, RATES + SINGLE[:2], strict=False):
+    value = now.get(kpi)
+    column.metric(
+        label(kpi),
+        fmt(value, targets[kpi].unit),
+        border=True,
+        help=f"Target: {targets[kpi].band_text()}"
+        + (f". {NULL}: {null_reason(kpi)}" if pd.isna(value) else ""),
+    )
+
+
+def trend(kpis: list[str], title: str, name: str) -> None:
+    part = rows[rows["kpi"].isin(kpis)].assign(series=lambda d: d["kpi"].map(label))
+    unit = targets[kpis[0]].unit
+    band = (targets[kpis[0]].low, targets[kpis[0]].high) if len(kpis) == 1 else None
+    components.chart(over_time(part, title, unit, series="series", band=band), part, name)
+
+
+left, right = st.columns(2)
+with left:
+    trend(RATES, f"No-show and late-cancel rate by {f.grain}", "no-show and late-cancel rates")
+with right:
+    trend(["schedule_utilization"], f"Schedule utilisation by {f.grain}", "schedule utilisation")
+left, right = st.columns(2)
+with left:
+    trend(
+        ["new_patient_lead_time_days"],
+        f"New-patient lead time by {f.grain} (days)",
+        "new-patient lead time",
+    )
+with right:
+    trend(
+        ["third_next_available_days"],
+        f"Third next available by {f.grain} (days)",
+        "third next available",
+    )
+
+st.subheader("Waits: median and 90th percentile")
+wait_columns = st.columns(3)
+for column, wait in zip(wait_columns, WAITS, strict=True):
+    with column:
+        trend(
+            [f"{wait}_p50", f"{wait}_p90"],
+            f"{label(wait + '_p50').split(' (')[0]} (minutes)",
+            f"{wait} median and p90",
+        )
+
+st.subheader(f"By location and provider, {components.period_text(f)}")
+for level in ("location", "provider"):
+    part = query.kpi_breakdown_window(ALL, f.grain, f.current, f.current, level)
+    if f.location and level == "location":
+        part = part[part["scope_id"] == f.location]
+    if part.empty:
+        continue
+    raw = part.pivot(index="scope_id", columns="kpi", values="value").reindex(columns=ALL)
+    shown = pd.DataFrame(
+        {label(k): raw[k].map(lambda v, k=k: fmt(v, targets[k].unit)) for k in ALL}
+    )
+    shown.insert(0, level, raw.index)
+    components.table(
+        shown,
+        f"Access KPIs by {level}",
+        raw=raw.reset_index().rename(columns={"scope_id": level}),
+        help_by_column={label(k): f"{NULL}: {null_reason(k)}" for k in ALL},
+    )
+
+st.subheader("When do patients wait? Weekday × hour of the appointment")
+choice = st.radio(
+    "Wait", WAITS, format_func=lambda w: label(w + "_p50"), horizontal=True, key="access_heat"
+)
+grid = query.wait_heatmap(f.start, f.last_day, f.location, f.provider)
+components.chart(
+    heatmap(grid, f"{choice}_p50", f"{label(choice + '_p50')} of completed visits, minutes"),
+    grid,
+    "waits by weekday and hour",
+)
+st.caption(
+    "Each cell: median of the completed visits that started in that hour, over the "
+    "whole window shown; the visits column in the download says how many."
+)

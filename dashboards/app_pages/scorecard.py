@@ -1,0 +1,234 @@
+"""Weekly scorecard: the office manager's Monday page."""
+
+from __future__ import annotations
+
+import math
+from datetime import timedelta
+
+import pandas as pd
+import streamlit as st
+
+from dashboards import components, query
+from dashboards.bands import delta_color, shortfall, status, worst_first
+from dashboards.charts import bars
+from dashboards.formatting import NULL, fmt, fmt_delta, is_null, label, null_reason
+
+GROUPS = {
+    "Access and patient flow": [
+        "completed_visits",
+        "no_show_rate",
+        "late_cancel_rate",
+        "new_patient_lead_time_days",
+        "schedule_utilization",
+        "third_next_available_days",
+        "lobby_wait_min_p50",
+        "wait_for_provider_min_p50",
+        "cycle_time_min_p50",
+    ],
+    "Productivity": [
+        "work_rvus",
+        "visits_per_provider_fte",
+        "work_rvus_per_provider_fte",
+        "new_patient_share",
+    ],
+    "Revenue cycle": [
+        "gross_charges",
+        "payments",
+        "days_in_ar",
+        "ar_over_90_share",
+        "initial_denial_rate",
+        "charge_lag_days",
+    ],
+    "Cost": [
+        "operating_cost",
+        "cost_per_visit",
+        "labor_cost_per_visit",
+        "overtime_share",
+        "operating_margin_pct",
+    ],
+}
+COST_KPIS = set(GROUPS["Cost"])
+PAYER_DRIVEN = {"initial_denial_rate", "days_in_ar", "ar_over_90_share", "payments"}
+CARDS_PER_ROW = 5
+SPARK_WEEKS = 13
+
+f = components.selection()
+week = f.current if f.grain == "week" else min(query.last_complete_week(), f.last_day)
+week = week - timedelta(days=week.weekday())
+components.header(
+    "Weekly scorecard",
+    f,
+    f"Week of {week:%d %b %Y}: each KPI against its target band, the prior week and the "
+    "4-week average, with 13 weeks of history.",
+)
+targets = components.targets()
+first = week - timedelta(weeks=SPARK_WEEKS - 1)
+scope, scope_id = f.scope
+main_kpis = [k for kpis in GROUPS.values() for k in kpis if k not in COST_KPIS]
+rows = query.kpi_series(main_kpis, "week", scope, [scope_id], first, week)
+cost_scope, cost_id = f.cost_scope
+rows = pd.concat(
+    [rows, query.kpi_series(sorted(COST_KPIS), "week", cost_scope, [cost_id], first, week)]
+)
+history = {kpi: part.set_index("period_start")["value"] for kpi, part in rows.groupby("kpi")}
+
+stale = query.dq_table("dq_freshness")
+covered = pd.to_datetime(stale["latest_data_date"])
+# Ledger files carry a month per row: a month's row covers the whole month.
+monthly = stale["entity"].isin(["gl_expenses", "budget"])
+covered = covered.where(~monthly, covered + pd.offsets.MonthEnd(0))
+stale = stale[covered.notna() & (covered < pd.Timestamp(week + timedelta(days=6)))]
+if not stale.empty:
+    st.warning(
+        "Some sources end before this week does, so their KPIs are partial: "
+        + "; ".join(
+            f"{r.entity} up to {pd.Timestamp(r.latest_data_date):%d %b}" for r in stale.itertuples()
+        )
+        + "."
+    )
+if f.provider:
+    st.info(
+        "Cost KPIs have no provider scope; the cost cards show "
+        + ("the location." if f.location else "the whole practice.")
+    )
+
+
+def card(kpi: str) -> dict:
+    target = targets[kpi]
+    series = history.get(kpi, pd.Series(dtype=float))
+    series.index = pd.to_datetime(series.index)
+    now = series.get(pd.Timestamp(week))
+    prior = series.get(pd.Timestamp(week - timedelta(weeks=1)))
+    four = series[
+        (series.index < pd.Timestamp(week))
+        & (series.index >= pd.Timestamp(week - timedelta(weeks=4)))
+    ]
+    avg4 = four.mean() if four.notna().any() else None
+    vs_prior = None if is_null(now) or is_null(prior) else now - prior
+    vs_avg = None if is_null(now) or is_null(avg4) else now - avg4
+    state = status(now, target)
+    reason = (
+        null_reason(kpi)
+        if kpi in history and pd.Timestamp(week) in series.index
+        else "no activity this week (no published row)"
+    )
+    with st.container(border=True):
+        st.metric(
+            label(kpi),
+            fmt(now, target.unit),
+            delta=fmt_delta(vs_prior, target.unit),
+            delta_color=delta_color(target),
+            delta_description="vs prior week",
+            chart_data=series.reindex(pd.date_range(first, week, freq="7D")).tolist(),
+            help=(f"{NULL}: {reason}. " if is_null(now) else "")
+            + f"Target: {target.band_text()} ({target.source or 'no source'}).",
+        )
+        colour = {"in band": "green", "out of band": "red"}.get(state, "gray")
+        avg_text = fmt_delta(vs_avg, target.unit) or NULL
+        band = f"target {target.band_text()} · " if target.has_band else ""
+        st.markdown(f":{colour}-badge[{state}] :small[{band}vs 4-week avg {avg_text}]")
+    return {
+        "kpi": kpi,
+        "KPI": label(kpi),
+        "value": now,
+        "shown": fmt(now, target.unit),
+        "band": target.band_text(),
+        "status": state,
+        "gap": shortfall(now, target),
+        "prior_week": prior,
+        "avg_4_weeks": avg4,
+    }
+
+
+summary = []
+for group, kpis in GROUPS.items():
+    st.subheader(group)
+    per_row = math.ceil(len(kpis) / math.ceil(len(kpis) / CARDS_PER_ROW))  # balanced rows
+    for start in range(0, len(kpis), per_row):
+        columns = st.columns(CARDS_PER_ROW)
+        for column, kpi in zip(columns, kpis[start : start + per_row], strict=False):
+            with column:
+                summary.append(card(kpi))
+
+st.divider()
+st.subheader("Out of band, worst first")
+table = pd.DataFrame(summary)
+out = table[table["status"] == "out of band"].sort_values("gap", ascending=False)
+if out.empty:
+    st.success("Every KPI with a target is inside its band this week.")
+for row in out.itertuples():
+    left, mid, right = st.columns([3, 3, 2])
+    left.markdown(f"**{row.KPI}**: {row.shown}")
+    mid.markdown(f"target {row.band} · {row.gap:.0%} beyond the band edge")
+    if right.button("Drill down", key=f"drill_{row.kpi}", icon=":material/zoom_in:"):
+        st.session_state["drill"] = row.kpi
+
+week_rows = pd.concat(
+    [
+        query.kpi_series(main_kpis, "week", scope, [scope_id], week, week),
+        query.kpi_series(sorted(COST_KPIS), "week", cost_scope, [cost_id], week, week),
+    ]
+)
+st.caption("This week's scorecard rows as published (value, numerator, denominator):")
+components.downloads(week_rows, f"scorecard {scope} {scope_id} {week}")
+
+drill = st.session_state.get("drill")
+if drill in targets:
+    target = targets[drill]
+    st.divider()
+    st.subheader(f"Drill-down: {label(drill)}, week of {week:%d %b %Y}")
+    descending = worst_first(target.direction)
+    for level in ("location", "provider"):
+        if level == "provider" and drill in COST_KPIS:
+            continue
+        parts = query.kpi_breakdown(drill, "week", week, level)
+        if level == "location" and f.location:
+            parts = parts[parts["scope_id"] == f.location]
+        parts = parts.sort_values("value", ascending=not descending, na_position="last")
+        if parts.empty:
+            continue
+        top = parts.iloc[0]
+        who = "Location" if level == "location" else "Provider"
+        st.markdown(
+            f"Driving it: **{who} {top.scope_id}** at {fmt(top.value, target.unit)} "
+            f"(target {target.band_text()})."
+        )
+        shown = parts.assign(
+            value=parts["value"].map(lambda v: fmt(v, target.unit)),
+            status=parts["value"].map(lambda v: status(v, target)),
+        ).rename(columns={"scope_id": level})
+        left, right = st.columns(2)
+        with left:
+            components.table(
+                shown,
+                f"{label(drill)} by {level}",
+                raw=parts,
+                help_by_column={"value": f"{NULL}: {null_reason(drill)}"},
+            )
+        with right:
+            components.chart(
+                bars(
+                    parts.dropna(subset=["value"]),
+                    "scope_id",
+                    "value",
+                    f"{label(drill)} by {level}, week of {week:%d %b}",
+                    target.unit,
+                    horizontal=True,
+                ),
+                parts,
+                f"{label(drill)} by {level} chart",
+            )
+    if drill in PAYER_DRIVEN:
+        location, provider = f.location, f.provider
+        if drill == "initial_denial_rate":
+            payers = query.first_responses_by_payer(
+                week, week + timedelta(days=6), location, provider
+            )
+            name = "claims with a first payer response this week, by payer"
+        else:
+            payers = query.ar_by_payer(location, provider)
+            name = "open A/R by payer (latest published balances)"
+        components.table(payers, name.capitalize())
+    if st.button("Close drill-down", key="drill_close"):
+        st.session_state.pop("drill", None)
+        st.rerun()

@@ -1,0 +1,221 @@
+"""Plotly figures with titles that say what and in which unit, sized to read on a laptop
+and on a projector (large type, few gridlines, horizontal legends)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
+
+from dashboards.formatting import currency
+
+FONT_SIZE = 15
+HEIGHT = 380
+COLORS = px.colors.qualitative.Safe  # colour-blind safe, distinct on a projector
+GOOD, BAD, NEUTRAL = "#1b7f3b", "#c0392b", "#6c757d"
+
+
+def axis_format(unit: str | None) -> dict:
+    if unit in ("share", "share per year"):
+        return {"tickformat": ".0%"}
+    if unit in ("money", "money per visit"):
+        return {"tickprefix": currency(), "tickformat": ",.0f"}
+    return {"tickformat": None}
+
+
+def unit_title(unit: str | None) -> str:
+    return {
+        "share": "%",
+        "share per year": "% per year",
+        "money": currency(),
+        "money per visit": f"{currency()} per visit",
+    }.get(unit or "", unit or "")
+
+
+def _style(fig: go.Figure, title: str, unit: str | None, height: int = HEIGHT) -> go.Figure:
+    fig.update_layout(
+        title={"text": title, "font": {"size": FONT_SIZE + 3}},
+        font={"size": FONT_SIZE},
+        height=height,
+        margin={"l": 10, "r": 10, "t": 50, "b": 10},
+        legend={"orientation": "h", "yanchor": "top", "y": -0.12, "x": 0, "title": None},
+        hovermode="x unified",
+        colorway=COLORS,
+    )
+    fig.update_yaxes(title=unit_title(unit), rangemode="tozero", **axis_format(unit))
+    fig.update_xaxes(title=None)
+    return fig
+
+
+def over_time(
+    data: pd.DataFrame,
+    title: str,
+    unit: str | None,
+    series: str | None = None,
+    band: tuple[float | None, float | None] | None = None,
+    kind: str = "line",
+) -> go.Figure:
+    """Values by period (`period_start`, `value`), one line per `series` if given."""
+    draw = px.line if kind == "line" else px.bar
+    extra = {"markers": True} if kind == "line" else {}
+    fig = draw(
+        data, x="period_start", y="value", color=series, color_discrete_sequence=COLORS, **extra
+    )
+    if band and (band[0] is not None or band[1] is not None):
+        low = band[0] if band[0] is not None else 0
+        high = band[1] if band[1] is not None else data["value"].max()
+        fig.add_hrect(
+            y0=low,
+            y1=high,
+            fillcolor=GOOD,
+            opacity=0.08,
+            line_width=0,
+            annotation_text="target",
+            annotation_position="top left",
+        )
+    return _style(fig, title, unit)
+
+
+def stacked(
+    data: pd.DataFrame,
+    x: str,
+    y: str,
+    color: str,
+    title: str,
+    unit: str | None,
+    order: list[str] | None = None,
+) -> go.Figure:
+    fig = px.bar(
+        data,
+        x=x,
+        y=y,
+        color=color,
+        color_discrete_sequence=COLORS,
+        category_orders={color: order} if order else None,
+    )
+    fig.update_layout(barmode="relative")
+    return _style(fig, title, unit)
+
+
+def bars(
+    data: pd.DataFrame,
+    x: str,
+    y: str,
+    title: str,
+    unit: str | None,
+    color: str | None = None,
+    horizontal: bool = False,
+) -> go.Figure:
+    if horizontal:
+        fig = px.bar(data, x=y, y=x, color=color, orientation="h", color_discrete_sequence=COLORS)
+        fig.update_yaxes(autorange="reversed", title=None)
+        fig = _style(fig, title, None, height=max(HEIGHT, 32 * len(data) + 120))
+        fig.update_xaxes(title=unit_title(unit), **axis_format(unit))
+        fig.update_yaxes(title=None, tickformat=None, rangemode="normal")
+        fig.update_layout(hovermode="closest")
+        return fig
+    return _style(px.bar(data, x=x, y=y, color=color, color_discrete_sequence=COLORS), title, unit)
+
+
+WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+
+
+def heatmap(data: pd.DataFrame, value: str, title: str) -> go.Figure:
+    """Weekday × hour of the scheduled start; empty cells stay blank."""
+    grid = data.pivot(index="weekday", columns="hour", values=value).sort_index()
+    fig = go.Figure(
+        go.Heatmap(
+            z=grid.values,
+            x=[f"{h:02d}:00" for h in grid.columns],
+            y=[WEEKDAYS[d - 1] for d in grid.index],
+            colorscale="YlOrRd",
+            colorbar={"title": "min"},
+            hovertemplate="%{y} %{x}: %{z:.1f} min<extra></extra>",
+        )
+    )
+    fig = _style(fig, title, None)
+    fig.update_yaxes(autorange="reversed", rangemode="normal", tickformat=None, title=None)
+    fig.update_layout(hovermode="closest")
+    return fig
+
+
+def peers(data: pd.DataFrame, selected: str | None, title: str, unit: str | None) -> go.Figure:
+    """Every provider's value as an unlabelled dot on a box; only the chosen one is named."""
+    fig = go.Figure()
+    fig.add_trace(
+        go.Box(
+            x=data["value"],
+            name="peers",
+            boxpoints="all",
+            jitter=0.4,
+            pointpos=0,
+            marker={"color": NEUTRAL, "size": 9},
+            line={"color": NEUTRAL},
+            hoverinfo="x",
+            fillcolor="rgba(0,0,0,0)",
+        )
+    )
+    if selected is not None:
+        mine = data[data["scope_id"] == selected]
+        if not mine.empty:
+            fig.add_trace(
+                go.Scatter(
+                    x=mine["value"],
+                    y=["peers"],
+                    mode="markers+text",
+                    marker={"color": COLORS[0], "size": 18, "symbol": "diamond"},
+                    text=[selected],
+                    textposition="top center",
+                    name=selected,
+                )
+            )
+    fig = _style(fig, title, None, height=220)
+    fig.update_xaxes(title=unit_title(unit), **axis_format(unit))
+    fig.update_yaxes(showticklabels=False, title=None, rangemode="normal", tickformat=None)
+    fig.update_layout(showlegend=False, hovermode="closest", margin={"t": 50, "b": 10})
+    return fig
+
+
+def forecast(
+    actual: pd.DataFrame,
+    projected: pd.DataFrame,
+    budget: pd.DataFrame | None,
+    title: str,
+    unit: str | None,
+) -> go.Figure:
+    """Monthly actuals, the run-rate projection with its interval, and the budget."""
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(
+            x=pd.concat([projected["month"], projected["month"][::-1]]),
+            y=pd.concat([projected["high"], projected["low"][::-1]]),
+            fill="toself",
+            fillcolor="rgba(51,102,204,0.15)",
+            line={"width": 0},
+            name="95% interval",
+            hoverinfo="skip",
+        )
+    )
+    fig.add_trace(
+        go.Bar(x=actual["month"], y=actual["value"], name="actual", marker_color=COLORS[0])
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=projected["month"],
+            y=projected["value"],
+            name="forecast",
+            mode="lines+markers",
+            line={"dash": "dash", "color": COLORS[0]},
+        )
+    )
+    if budget is not None and not budget.empty:
+        fig.add_trace(
+            go.Scatter(
+                x=budget["month"],
+                y=budget["value"],
+                name="budget",
+                mode="lines+markers",
+                line={"color": NEUTRAL},
+            )
+        )
+    return _style(fig, title, unit)

@@ -1,0 +1,123 @@
+"""Building blocks every page uses: a table or chart with its CSV and XLSX downloads,
+and the page header that says which published state and filters it shows."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from dashboards import query
+from dashboards.bands import Target
+from dashboards.filters import Filters, period_label
+from dashboards.formatting import NULL
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_") or "table"
+
+
+def to_xlsx(data: pd.DataFrame, sheet: str = "data") -> bytes:
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="xlsxwriter") as writer:
+        data.to_excel(writer, sheet_name=sheet[:31], index=False)
+    return buffer.getvalue()
+
+
+def downloads(data: pd.DataFrame, name: str) -> None:
+    """CSV and XLSX of exactly the rows behind a table or chart (raw values, not text)."""
+    slug = _slug(name)
+    row = st.container(horizontal=True)
+    row.download_button(
+        "CSV",
+        data.to_csv(index=False).encode("utf-8"),
+        file_name=f"{slug}.csv",
+        mime="text/csv",
+        key=f"csv_{slug}",
+        icon=":material/download:",
+        on_click="ignore",
+        help=f"Download “{name}” as CSV",
+    )
+    row.download_button(
+        "XLSX",
+        to_xlsx(data, slug),
+        file_name=f"{slug}.xlsx",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        key=f"xlsx_{slug}",
+        icon=":material/download:",
+        on_click="ignore",
+        help=f"Download “{name}” as Excel",
+    )
+
+
+def table(
+    shown: pd.DataFrame,
+    name: str,
+    raw: pd.DataFrame | None = None,
+    help_by_column: dict[str, str] | None = None,
+    height: int | None = None,
+) -> None:
+    """A formatted table; downloads carry `raw` (the unformatted rows) when given."""
+    st.markdown(f"**{name}**")
+    if shown.empty:
+        st.info("Nothing to show for this selection.")
+        return
+    shown = _dates_without_midnight(shown)
+    config = {
+        column: st.column_config.Column(help=text)
+        for column, text in (help_by_column or {}).items()
+    }
+    st.dataframe(
+        shown,
+        hide_index=True,
+        column_config=config,
+        width="stretch",
+        height=height or "auto",
+    )
+    downloads(shown if raw is None else raw, name)
+
+
+def _dates_without_midnight(data: pd.DataFrame) -> pd.DataFrame:
+    """DuckDB dates arrive as timestamps at midnight; show them as dates."""
+    data = data.copy()
+    for column in data.select_dtypes(include="datetime").columns:
+        values = data[column]
+        if (values.dropna() == values.dropna().dt.normalize()).all():
+            data[column] = values.dt.date
+    return data
+
+
+def chart(figure: go.Figure, data: pd.DataFrame, name: str, key: str | None = None) -> None:
+    if data.empty:
+        st.markdown(f"**{name}**")
+        st.info("Nothing to show for this selection.")
+        return
+    st.plotly_chart(figure, width="stretch", key=key or f"chart_{_slug(name)}")
+    downloads(data, name)
+
+
+def header(title: str, filters: Filters, purpose: str) -> None:
+    info = query.publish_info()
+    st.title(title)
+    as_of = pd.Timestamp(info["as_of_date"])
+    st.caption(
+        f"{purpose}  \n{filters.describe()} · data as of {as_of:%d %b %Y}"
+        f" (published {pd.Timestamp(info['published_at']):%d %b %Y %H:%M} UTC) · "
+        f"{NULL} means no denominator in that period; hover a column title for why."
+    )
+
+
+def targets() -> dict[str, Target]:
+    return {row["kpi"]: Target.from_row(row) for row in query.targets().to_dict("records")}
+
+
+def selection() -> Filters:
+    """The filters the entry script resolved for this run."""
+    return st.session_state["filters"]
+
+
+def period_text(filters: Filters) -> str:
+    return period_label(filters.grain, filters.current)

@@ -1,0 +1,247 @@
+"""The shared filters: period, location and provider, the same on every page.
+
+The widgets live in the app's entry script, which runs on every page, so their state
+survives a page change; each run also writes them into the URL (`st.query_params`) so
+that a link or a bookmark reopens the same view, and a URL's values are read back the
+first time a session starts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import streamlit as st
+
+from dashboards import query
+
+PERIODS = ("week", "month", "quarter", "custom")
+PERIOD_LABELS = {"week": "Week", "month": "Month", "quarter": "Quarter", "custom": "Custom"}
+ALL = ""  # the "every location / provider" choice
+WEEKS_SHOWN = 13
+MONTHS_SHOWN = 12
+CUSTOM_WEEKLY_LIMIT = 26 * 7  # longer custom ranges are shown month by month
+
+
+@dataclass(frozen=True)
+class Filters:
+    period: str
+    grain: str  # the published grain the pages read: week or month
+    start: date  # first period start shown
+    current: date  # the period the headline figures are for (last one shown)
+    last_day: date  # the last calendar day the window covers
+    location: str | None
+    provider: str | None
+
+    @property
+    def scope(self) -> tuple[str, str]:
+        """The kpi_values scope of this selection: provider, else location, else practice."""
+        if self.provider:
+            return "provider", self.provider
+        if self.location:
+            return "location", self.location
+        return "practice", "all"
+
+    @property
+    def cost_scope(self) -> tuple[str, str]:
+        """Cost KPIs have no provider scope: they fall back to the location or practice."""
+        if self.location:
+            return "location", self.location
+        return "practice", "all"
+
+    def describe(self) -> str:
+        where = []
+        if self.location:
+            where.append(location_name(self.location))
+        if self.provider:
+            where.append(f"provider {self.provider}")
+        scope = ", ".join(where) or "whole practice"
+        span = f"{period_label(self.grain, self.start)} to {period_label(self.grain, self.current)}"
+        return f"{span[0].upper()}{span[1:]} · {scope}"
+
+
+def period_label(grain: str, start: date) -> str:
+    if grain == "week":
+        return f"week of {start:%d %b %Y}"
+    return f"{start:%b %Y}"
+
+
+def quarter_label(start: date) -> str:
+    return f"Q{(start.month - 1) // 3 + 1} {start.year}"
+
+
+def location_name(location_id: str) -> str:
+    names = dict(query.locations()[["location_id", "location_name"]].itertuples(index=False))
+    return names.get(location_id, location_id)
+
+
+def _month_end(start: date) -> date:
+    nxt = date(start.year + (start.month == 12), start.month % 12 + 1, 1)
+    return nxt - timedelta(days=1)
+
+
+def _complete_months() -> list[date]:
+    as_of = query.as_of()
+    return [m for m in query.period_starts("month") if _month_end(m) <= as_of]
+
+
+def _quarters() -> list[date]:
+    return sorted(
+        {date(m.year, (m.month - 1) // 3 * 3 + 1, 1) for m in query.period_starts("month")}
+    )
+
+
+def resolve(
+    period: str, at: date | None, span: tuple[date, date] | None, location, provider
+) -> Filters:
+    """Turn the widget values into the window of published periods a page reads."""
+    weeks = [w for w in query.period_starts("week") if w <= query.last_complete_week()]
+    months = query.period_starts("month")
+    if period == "week":
+        current = at if at in weeks else weeks[-1]
+        start = current - timedelta(weeks=WEEKS_SHOWN - 1)
+        return Filters(
+            period, "week", start, current, current + timedelta(days=6), location, provider
+        )
+    if period == "month":
+        complete = _complete_months()
+        current = at if at in months else complete[-1]
+        index = months.index(current)
+        start = months[max(0, index - MONTHS_SHOWN + 1)]
+        return Filters(period, "month", start, current, _month_end(current), location, provider)
+    if period == "quarter":
+        quarters = _quarters()
+        first = at if at in quarters else quarters[-1]
+        after = _month_end(date(first.year, first.month + 2, 1))
+        inside = [m for m in months if first <= m <= after]
+        return Filters(
+            period, "month", inside[0], inside[-1], _month_end(inside[-1]), location, provider
+        )
+    low, high = span or (
+        weeks[-1] - timedelta(weeks=WEEKS_SHOWN - 1),
+        weeks[-1] + timedelta(days=6),
+    )
+    grain = "week" if (high - low).days <= CUSTOM_WEEKLY_LIMIT else "month"
+    starts = [s for s in (weeks if grain == "week" else months) if low <= s <= high] or [
+        (weeks if grain == "week" else months)[-1]
+    ]
+    return Filters(period, grain, starts[0], starts[-1], high, location, provider)
+
+
+# -- widgets and URL ----------------------------------------------------------------------
+
+_KEYS = {
+    "period": "f_period",
+    "at": "f_at",
+    "from": "f_from",
+    "to": "f_to",
+    "loc": "f_loc",
+    "prov": "f_prov",
+}
+
+
+def _parse_date(text: str | None) -> date | None:
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+def _seed_from_url() -> None:
+    """Copy the URL's filters into the widgets once per session (a shared link wins)."""
+    if st.session_state.get("_filters_seeded"):
+        return
+    st.session_state["_filters_seeded"] = True
+    params = st.query_params
+    if params.get("period") in PERIODS:
+        st.session_state[_KEYS["period"]] = params["period"]
+    for key in ("at", "from", "to"):
+        parsed = _parse_date(params.get(key))
+        if parsed:
+            st.session_state[_KEYS[key]] = parsed
+    for key in ("loc", "prov"):
+        if params.get(key):
+            st.session_state[_KEYS[key]] = params[key]
+
+
+def sidebar() -> Filters:
+    """Draw the filters in the sidebar and return the resolved selection."""
+    _seed_from_url()
+    locations = query.locations()
+    providers = query.providers()
+    loc_ids = [ALL, *locations["location_id"]]
+    prov_ids = [ALL, *providers["provider_id"]]
+    for key, allowed in (("loc", loc_ids), ("prov", prov_ids)):
+        if st.session_state.get(_KEYS[key]) not in allowed:
+            st.session_state[_KEYS[key]] = ALL
+
+    with st.sidebar:
+        st.markdown("### Filters")
+        st.session_state.setdefault(_KEYS["period"], "week")
+        period = (
+            st.segmented_control(
+                "Period", PERIODS, format_func=PERIOD_LABELS.get, key=_KEYS["period"]
+            )
+            or "week"
+        )
+        at = span = None
+        if period == "week":
+            options = [w for w in query.period_starts("week") if w <= query.last_complete_week()]
+            options.reverse()
+            at = _select_date("Week", options, lambda d: f"Week of {d:%d %b %Y}")
+        elif period == "month":
+            options = list(reversed(query.period_starts("month")))
+            at = _select_date(
+                "Month", options, lambda d: f"{d:%B %Y}", default=_complete_months()[-1]
+            )
+        elif period == "quarter":
+            at = _select_date("Quarter", list(reversed(_quarters())), quarter_label)
+        else:
+            weeks = query.period_starts("week")
+            first, last = weeks[0], query.as_of()
+            default_from = query.last_complete_week() - timedelta(weeks=WEEKS_SHOWN - 1)
+            for key, value in (("from", default_from), ("to", last)):
+                chosen = st.session_state.get(_KEYS[key])
+                if not isinstance(chosen, date) or not first <= chosen <= last:
+                    st.session_state[_KEYS[key]] = value
+            low = st.date_input("From", min_value=first, max_value=last, key=_KEYS["from"])
+            high = st.date_input("To", min_value=first, max_value=last, key=_KEYS["to"])
+            span = (min(low, high), max(low, high))
+        names = dict(locations[["location_id", "location_name"]].itertuples(index=False))
+        location = st.selectbox(
+            "Location",
+            loc_ids,
+            format_func=lambda v: names.get(v, "All locations") if v else "All locations",
+            key=_KEYS["loc"],
+        )
+        roles = dict(providers[["provider_id", "role"]].itertuples(index=False))
+        provider = st.selectbox(
+            "Provider",
+            prov_ids,
+            format_func=lambda v: f"{v} ({roles[v].replace('_', ' ')})" if v else "All providers",
+            key=_KEYS["prov"],
+        )
+    selection = resolve(period, at, span, location or None, provider or None)
+    _write_url(period, at, span, location, provider)
+    return selection
+
+
+def _select_date(label: str, options: list[date], format_func, default: date | None = None) -> date:
+    key = _KEYS["at"]
+    if st.session_state.get(key) not in options:
+        st.session_state[key] = default if default in options else options[0]
+    return st.selectbox(label, options, format_func=format_func, key=key)
+
+
+def _write_url(period, at, span, location, provider) -> None:
+    wanted = {"period": period}
+    if at:
+        wanted["at"] = at.isoformat()
+    if span:
+        wanted["from"], wanted["to"] = span[0].isoformat(), span[1].isoformat()
+    if location:
+        wanted["loc"] = location
+    if provider:
+        wanted["prov"] = provider
+    if dict(st.query_params) != wanted:
+        st.query_params.from_dict(wanted)
