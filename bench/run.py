@@ -83,7 +83,7 @@ class Harness:
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(run_results, target)
 
-    def repeat(self, size: practices.Size, repeat: int, increment: bool) -> None:
+    def repeat(self, size: practices.Size, repeat: int, increment: bool, whole: bool) -> None:
         folder = self.work / size.name
         inbox = folder / "inbox"
         homes = folder / "homes"
@@ -112,9 +112,10 @@ class Harness:
             self.keep_dbt_timings(home, f"{size.name}-{repeat}-increment")
             self.clinicops(size.name, "increment publish", repeat, "publish", "--home", home)
         shutil.rmtree(home)
-
-        whole = homes / "run"
-        self.clinicops(size.name, "clinicops run", repeat, "run", "--home", whole, "--inbox", inbox)
+        if whole:
+            self.clinicops(
+                size.name, "clinicops run", repeat, "run", "--home", homes / "run", "--inbox", inbox
+            )
         shutil.rmtree(homes)
 
     def save(self) -> None:
@@ -137,6 +138,10 @@ def main(
     out: Annotated[Path, typer.Option(help="The report to write.")] = ROOT
     / "docs"
     / "benchmarks.md",
+    run_sizes: Annotated[
+        str | None,
+        typer.Option(help="Sizes that also time the whole `clinicops run` (default: all)."),
+    ] = None,
     increment: Annotated[
         bool, typer.Option(help="Time a one-week increment on the largest size.")
     ] = True,
@@ -148,10 +153,12 @@ def main(
         raise typer.BadParameter(f"unknown size(s) {unknown}; choose from {list(practices.SIZES)}")
     order = [practices.SIZES[s] for s in practices.SIZES if s in chosen]
     increment_size = order[-1].name if increment else None
+    whole = set(chosen if run_sizes is None else run_sizes.split(","))
     work = work.resolve()
     work.mkdir(parents=True, exist_ok=True)
     command = "python -m bench.run " + shlex.join(
         ["--sizes", ",".join(s.name for s in order), "--repeat", str(repeat)]
+        + ([] if run_sizes is None else ["--run-sizes", run_sizes])
     )
     results = Results(
         sizes=[s.name for s in order],
@@ -165,7 +172,7 @@ def main(
         _prepare(size, work / size.name, size.name == increment_size)
     for number in range(1, repeat + 1):
         for size in order:
-            harness.repeat(size, number, size.name == increment_size)
+            harness.repeat(size, number, size.name == increment_size, size.name in whole)
         results.load_after = load_average()
         harness.save()
         write_markdown(results, out)
