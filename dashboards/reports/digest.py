@@ -24,7 +24,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from dashboards.reports.figures import Cell
-from dashboards.reports.formatting import band_text, change, value_text
+from dashboards.reports.formatting import band_text, change, kpi_label, value_text
 from dashboards.reports.serving import Serving, Target, read_serving
 
 TOP_MOVES = 6
@@ -94,11 +94,6 @@ class Digest:
     moves: list[Finding]
     new_problems: list[str]
     state: dict = field(repr=False)
-
-
-def label(kpi: str) -> str:
-    words = kpi.replace("_p50", " median").replace("_p90", " p90").replace("_", " ")
-    return words[0].upper() + words[1:]
 
 
 def last_complete_week(serving: Serving) -> date:
@@ -319,7 +314,7 @@ def _html(d: Digest, practice: str, as_of: date, links: _Links) -> str:
         if not findings:
             return f"<h2 style='{_H2}'>{e(title)}</h2><p style='{_MUTED}'>{e(empty)}</p>"
         items = "".join(
-            f"<tr><td style='{_TD}'><a href='{e(f.link)}'>{e(label(f.kpi))}</a>"
+            f"<tr><td style='{_TD}'><a href='{e(f.link)}'>{e(kpi_label(f.kpi))}</a>"
             f"{'' if f.scope_id == 'all' else ' · ' + e(f.scope_id)}</td>"
             f"<td style='{_TD};text-align:right;font-weight:bold'>{e(f.text)}</td>"
             f"<td style='{_TD};color:#5c6b7a'>{e(f.detail)}</td></tr>"
@@ -364,7 +359,7 @@ def _text(d: Digest, links: _Links) -> str:
     ):
         lines.append(f"{title}:")
         lines += [
-            f"  - {label(f.kpi)}{'' if f.scope_id == 'all' else ' · ' + f.scope_id}: "
+            f"  - {kpi_label(f.kpi)}{'' if f.scope_id == 'all' else ' · ' + f.scope_id}: "
             f"{f.text} ({f.detail}) {f.link}"
             for f in findings
         ] or ["  none"]

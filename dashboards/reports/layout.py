@@ -15,7 +15,7 @@ from pptx.dml.color import RGBColor
 from pptx.enum.text import MSO_ANCHOR, MSO_AUTO_SIZE, PP_ALIGN
 from pptx.util import Emu, Inches, Pt
 
-from dashboards.reports.textfit import EMU_PER_PT, FONT_NAME, fit
+from dashboards.reports.textfit import EMU_PER_PT, FONT_NAME, fit, fits
 
 SLIDE_W, SLIDE_H = Inches(13.333), Inches(7.5)
 MARGIN = Inches(0.5)
@@ -204,3 +204,38 @@ def _run(para, text: str, size: float, bold: bool, color: str) -> None:
     font.size = Pt(size)
     font.bold = bold
     font.color.rgb = RGBColor.from_string(color)
+
+
+def overflows(prs) -> list[str]:
+    """Every text box or table cell of a saved deck whose text would not fit, measured
+    again from the file itself (box geometry, margins and font sizes as saved)."""
+    problems = []
+    for number, slide in enumerate(prs.slides, start=1):
+        for shape in slide.shapes:
+            if shape.has_text_frame:
+                frame = shape.text_frame
+                run = frame.paragraphs[0].runs[0]
+                width = pt(shape.width - frame.margin_left - frame.margin_right)
+                height = pt(shape.height - frame.margin_top - frame.margin_bottom)
+                if not fits(frame.text, width, height, run.font.size.pt, bool(run.font.bold)):
+                    problems.append(f"slide {number} {shape.name}: {frame.text[:50]!r}")
+            if shape.has_table:
+                table = shape.table
+                for i, row in enumerate(table.rows):
+                    for j, column in enumerate(table.columns):
+                        cell = table.cell(i, j)
+                        run = cell.text_frame.paragraphs[0].runs[0]
+                        width = pt(column.width - cell.margin_left - cell.margin_right)
+                        height = pt(row.height - cell.margin_top - cell.margin_bottom)
+                        if not fits(
+                            cell.text_frame.text,
+                            width,
+                            height,
+                            run.font.size.pt,
+                            bool(run.font.bold),
+                            max_lines=1,
+                        ):
+                            problems.append(
+                                f"slide {number} table cell ({i}, {j}): {cell.text_frame.text!r}"
+                            )
+    return problems

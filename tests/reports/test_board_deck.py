@@ -1,0 +1,209 @@
+"""The board deck on the sample: built by its Dagster asset (last complete month) and by
+`clinicops deck` (a quarter); slides, titles and numbers against `kpi_values`, small
+cells suppressed, text inside its boxes, and the PDF's pages kept as PNG artefacts."""
+
+import subprocess
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+from dagster import materialize
+from pptx import Presentation
+
+from dashboards.reports.figures import Cell
+from dashboards.reports.formatting import change, value_text
+from dashboards.reports.layout import overflows
+from pipelines.defs.reports import board_deck
+from pipelines.defs.resources import ClinicopsResource
+from tests.conftest import PROJECT_ROOT, clinicops_command
+
+ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "reports"
+TITLES = [
+    "Sample Family Practice",
+    "Executive summary",
+    "Access and patient flow",
+    "Provider productivity",
+    "Revenue cycle",
+    "Cost and staffing",
+    "Budget vs actual, with the year's forecast",
+    "Data quality",
+]
+
+
+def _month_rows(home, kpi: str, *months: date) -> list[tuple]:
+    with duckdb.connect(str(home.serving), read_only=True) as con:
+        return con.sql(
+            "select value, numerator, denominator from marts.kpi_values where kpi = ? and "
+            "period_grain = 'month' and scope = 'practice' and list_contains(?, period_start) "
+            "order by period_start",
+            params=[kpi, list(months)],
+        ).fetchall()
+
+
+def _unit(home, kpi: str) -> str:
+    with duckdb.connect(str(home.serving), read_only=True) as con:
+        return con.sql("select unit from marts.kpi_targets where kpi = ?", params=[kpi]).fetchall()[
+            0
+        ][0]
+
+
+def _table(slide) -> list[list[str]]:
+    table = next(s for s in slide.shapes if s.has_table).table
+    return [[cell.text_frame.text for cell in row.cells] for row in table.rows]
+
+
+def _rows_by_label(slide) -> dict[str, list[str]]:
+    return {row[0]: row[1:] for row in _table(slide)[1:]}
+
+
+def _pages(pdf: Path, name: str) -> list[Path]:
+    folder = ARTIFACTS / name
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("page-*.png"):
+        old.unlink()
+    subprocess.run(["pdftoppm", "-r", "60", "-png", str(pdf), str(folder / "page")], check=True)
+    return sorted(folder.glob("page-*.png"))
+
+
+def _pdf_text(pdf: Path, page: int) -> str:
+    return subprocess.run(
+        ["pdftotext", "-f", str(page), "-l", str(page), "-layout", str(pdf), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+
+
+def _metadata(result):
+    (event,) = result.get_asset_materialization_events()
+    return event.materialization.metadata
+
+
+@pytest.fixture(scope="module")
+def month_deck(sample_home):
+    resource = ClinicopsResource(home=str(sample_home.root), inbox="")
+    first = materialize([board_deck], resources={"clinicops": resource})
+    again = materialize([board_deck], resources={"clinicops": resource})
+    return sample_home, first, again
+
+
+@pytest.fixture(scope="module")
+def quarter_deck(sample_home, tmp_path_factory):
+    out = tmp_path_factory.mktemp("deck") / "board-q3"
+    proc = subprocess.run(
+        [
+            clinicops_command(),
+            "deck",
+            "--home",
+            str(sample_home.root),
+            "--period",
+            "2026-Q3",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return sample_home, out
+
+
+def test_asset_builds_the_last_complete_month_once(month_deck):
+    home, first, again = month_deck
+    assert first.success and again.success
+    meta = _metadata(first)
+    assert meta["built"].value is True and meta["period"].value == "2026-10"
+    assert _metadata(again)["built"].value is False
+    assert (home.root / "reports" / "board-2026-10.pptx").exists()
+    assert (home.root / "reports" / "board-2026-10.pdf").exists()
+
+
+def test_month_deck_numbers_are_the_published_ones(month_deck):
+    home = month_deck[0]
+    prs = Presentation(str(home.root / "reports" / "board-2026-10.pptx"))
+    assert [s.shapes[0].text_frame.text for s in prs.slides] == TITLES
+    summary = _rows_by_label(prs.slides[1])
+    oct_, sep, oct_25 = date(2026, 10, 1), date(2026, 9, 1), date(2025, 10, 1)
+    for kpi, label in [
+        ("completed_visits", "Visits"),
+        ("payments", "Collections"),
+        ("operating_margin_pct", "Operating margin"),
+        ("cost_per_visit", "Cost per visit"),
+        ("days_in_ar", "Days in A/R"),
+        ("no_show_rate", "No-show rate"),
+        ("work_rvus_per_provider_fte", "wRVUs per provider FTE"),
+    ]:
+        unit = _unit(home, kpi)
+        (now,), (before,), (year_ago,) = (_month_rows(home, kpi, m) for m in (oct_, sep, oct_25))
+        assert summary[label][0] == value_text(now[0], unit), label
+        # Changes are stated from the same rows: vs the prior month and vs a year earlier.
+        assert summary[label][3] == change(Cell(*now), Cell(*before), unit)[0], label
+        assert summary[label][4] == change(Cell(*now), Cell(*year_ago), unit)[0], label
+    # The newest net collection cohort is July: 90 days before the as-of date.
+    (ncr,) = _month_rows(home, "net_collection_rate", date(2026, 7, 1))
+    assert summary["Net collection rate (Jul 2026 services)"][0] == value_text(ncr[0], "share")
+    assert summary["No-show rate"][2] in ("On target", "Off target")
+
+
+def test_small_cells_are_suppressed_and_the_slide_says_so(month_deck):
+    home = month_deck[0]
+    prs = Presentation(str(home.root / "reports" / "board-2026-10.pptx"))
+    cost = prs.slides[5]
+    ((value, terminations, _),) = _month_rows(home, "staff_turnover_rate", date(2026, 10, 1))
+    assert 0 < terminations < 11  # the sample has a handful of leavers a month
+    row = _rows_by_label(cost)["Staff turnover (annualised)"]
+    assert row[0] == "n<11" and row[2] in ("n<11", "–")
+    text = " ".join(s.text_frame.text for s in cost.shapes if s.has_text_frame)
+    assert "n<11: a count of 1–10" in text
+    assert value_text(value, "share per year") not in text + " ".join(sum(_table(cost), []))
+    visits = _rows_by_label(prs.slides[3])["Visits"][0]
+    assert visits != "n<11"  # thousands of visits are shown
+
+
+def test_no_provider_ids_and_text_fits_in_every_box(month_deck):
+    home = month_deck[0]
+    pptx = home.root / "reports" / "board-2026-10.pptx"
+    prs = Presentation(str(pptx))
+    assert overflows(prs) == []
+    every_text = " ".join(
+        shape.text_frame.text
+        for slide in prs.slides
+        for shape in slide.shapes
+        if shape.has_text_frame
+    )
+    assert "PRV" not in every_text
+
+
+def test_pdf_has_the_deck_pages(month_deck):
+    home = month_deck[0]
+    pdf = home.root / "reports" / "board-2026-10.pdf"
+    pages = _pages(pdf, "month-2026-10")
+    assert len(pages) == len(TITLES)
+    assert all(p.stat().st_size > 10_000 for p in pages)  # charts and tables, not blanks
+    summary = _pdf_text(pdf, 2)
+    assert "Executive summary" in summary
+    ((visits, _, _),) = _month_rows(home, "completed_visits", date(2026, 10, 1))
+    assert value_text(visits, "visits") in summary
+
+
+def test_quarter_combines_its_months_as_the_spec_allows(quarter_deck):
+    home, out = quarter_deck
+    prs = Presentation(str(out) + ".pptx")
+    assert overflows(prs) == []
+    summary = _rows_by_label(prs.slides[1])
+    months = [date(2026, 7, 1), date(2026, 8, 1), date(2026, 9, 1)]
+    visits = sum(r[0] for r in _month_rows(home, "completed_visits", *months))
+    assert summary["Visits"][0] == value_text(visits, "visits")
+    ((days_in_ar, _, _),) = _month_rows(home, "days_in_ar", months[-1])
+    assert summary["Days in A/R"][0] == value_text(days_in_ar, "days")
+    no_shows = _month_rows(home, "no_show_rate", *months)
+    rate = sum(r[1] for r in no_shows) / sum(r[2] for r in no_shows)
+    assert summary["No-show rate"][0] == value_text(rate, "share")
+    access = prs.slides[2]
+    assert _rows_by_label(access)["Lobby wait, median"][0] == "–"
+    assert any(
+        "A quarter shows no median" in s.text_frame.text for s in access.shapes if s.has_text_frame
+    )
+    assert len(_pages(Path(str(out) + ".pdf"), "quarter-2026-Q3")) == len(TITLES)
