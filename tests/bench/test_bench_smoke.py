@@ -1,0 +1,47 @@
+"""CI runs the benchmark harness on the small practice once: a smoke test that it works
+end to end (generation, every stage, the increment, the floor, the report), not a timing."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.e2e
+def test_harness_runs_on_the_small_practice(tmp_path) -> None:
+    out = tmp_path / "benchmarks.md"
+    proc = subprocess.run(
+        [
+            sys.executable, "-m", "bench.run", "--sizes", "small", "--repeat", "1",
+            "--work", str(tmp_path / "work"), "--out", str(out),
+        ],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-5000:]
+    assert "| practice | step | wall s (median) |" in proc.stdout
+    report = out.read_text(encoding="utf-8")
+    for heading in ("## Machine", "## Results", "## Targets"):
+        assert heading in report
+    raw = json.loads((tmp_path / "work" / "results.json").read_text(encoding="utf-8"))
+    steps = {key.split("/", 1)[1] for key in raw}
+    assert steps == {
+        "floor", "land", "dbt build", "publish", "clinicops run",
+        "increment land", "increment build", "increment publish",
+    }  # fmt: skip
+    for runs in raw.values():
+        (run,) = runs
+        assert 0 < run["seconds"] < 900
+        assert 50 * 2**20 < run["peak_rss"] < 16 * 2**30
+    full = sum(raw[f"small/{step}"][0]["seconds"] for step in ("land", "dbt build", "publish"))
+    assert raw["small/floor"][0]["seconds"] < full
+    assert "| small | full build (land + build + publish) |" in report
+    assert "small whole `clinicops run` ≤ 60 s" in report
