@@ -12,6 +12,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from datetime import date
+from enum import StrEnum
 from pathlib import Path
 
 from pipelines.config import Config
@@ -26,6 +27,13 @@ STATIC_TARGET_DIR = DBT_PROJECT_DIR / "target"
 DBT_EXECUTABLE = Path(sys.executable).with_name("dbt")
 
 
+class Engine(StrEnum):
+    """dbt targets of dbt_project/profiles.yml: DuckDB by default, Spark to scale out."""
+
+    duckdb = "duckdb"
+    spark = "spark"
+
+
 class BuildError(RuntimeError):
     """dbt failed: a model error or a failing data test. Nothing is published."""
 
@@ -35,6 +43,7 @@ def dbt_env(home: Home) -> dict[str, str]:
     return {
         "CLINICOPS_WAREHOUSE": str(home.warehouse),
         "CLINICOPS_LAKE": str(home.lake),
+        "CLINICOPS_SPARK_DIR": str(spark_dir(home)),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
     }
@@ -46,9 +55,20 @@ def dbt_vars(config: Config, as_of: date | None) -> dict[str, object]:
     return {"as_of": as_of.isoformat() if as_of else "", "target_overrides": overrides}
 
 
-def dbt_build_args(config: Config, as_of: date | None) -> list[str]:
+def dbt_build_args(config: Config, as_of: date | None, engine: Engine = Engine.duckdb) -> list[str]:
     """`dbt build`, so data tests gate the publish and show up as Dagster asset checks."""
-    return ["build", "--vars", json.dumps(dbt_vars(config, as_of), sort_keys=True)]
+    vars_json = json.dumps(dbt_vars(config, as_of), sort_keys=True)
+    return ["build", "--vars", vars_json, "--target", str(engine)]
+
+
+def spark_dir(home: Home) -> Path:
+    """Spark's metastore and warehouse (one Parquet folder per table) for this home."""
+    return home.root / "spark"
+
+
+def spark_table_dir(home: Home, schema: str, table: str) -> Path:
+    """Where a Spark build wrote a table: `<warehouse>/<schema>.db/<table>`, Parquet files."""
+    return spark_dir(home) / "warehouse" / f"{schema}.db" / table
 
 
 def home_target_dir(home: Home) -> Path:
@@ -73,11 +93,15 @@ def ensure_static_manifest() -> Path:
 
 
 def run_build(
-    home: Home, config: Config, as_of: date | None, echo: Callable[[str], None] | None = None
+    home: Home,
+    config: Config,
+    as_of: date | None,
+    echo: Callable[[str], None] | None = None,
+    engine: Engine = Engine.duckdb,
 ) -> None:
     """Build every model, seed and test of the project into the home's warehouse."""
     _run_dbt(
-        dbt_build_args(config, as_of),
+        dbt_build_args(config, as_of, engine),
         env=dbt_env(home),
         target_dir=home_target_dir(home),
         echo=echo,

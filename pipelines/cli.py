@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from pipelines.build import PROJECT_ROOT
+from pipelines.build import PROJECT_ROOT, Engine
 from pipelines.lake import Home
 
 app = typer.Typer(
@@ -159,6 +159,10 @@ def run(
     inbox: InboxOption = None,
     config: ConfigOption = None,
     as_of: AsOfOption = None,
+    engine: Annotated[
+        Engine,
+        typer.Option("--engine", help="dbt target that builds the marts (docs/spark.md)."),
+    ] = Engine.duckdb,
 ) -> None:
     """Land, build and publish through Dagster: the weekly job, run once now."""
     from dagster import DagsterInstance, materialize
@@ -185,6 +189,7 @@ def run(
         inbox=os.pathsep.join(str(p) for p in folders),
         config_path=str(config.resolve()) if config else "",
         as_of=as_of or "",
+        engine=str(engine),
     )
     _progress(f"running the pipeline for {practice_home.root}")
     result = materialize(

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.build import Engine, spark_table_dir
 from pipelines.lake import Home
 
 PUBLISHED_SCHEMA = "marts"
@@ -28,44 +29,43 @@ class PublishResult:
     as_of_date: str | None
 
 
-def publish(home: Home) -> PublishResult:
-    """Copy every table of the warehouse's `marts` schema into a fresh serving file."""
-    if not home.warehouse.exists():
+def publish(home: Home, engine: Engine = Engine.duckdb) -> PublishResult:
+    """Copy every table of the build's `marts` schema into a fresh serving file.
+
+    A Spark build leaves its tables as Parquet folders (pipelines/build.py
+    spark_table_dir); DuckDB reads them into the same serving file, so dashboards do not
+    depend on the engine that built the marts.
+    """
+    if engine == Engine.duckdb and not home.warehouse.exists():
         raise FileNotFoundError(f"{home.warehouse}: no warehouse to publish; run the build first")
     tmp = home.serving.with_name(f".{home.serving.name}.tmp-{os.getpid()}")
     tmp.unlink(missing_ok=True)
     tables: dict[str, int] = {}
     try:
         with duckdb.connect(str(tmp)) as con:
-            con.execute(f"attach '{home.warehouse}' as warehouse (read_only)")
-            names = [
-                row[0]
-                for row in con.execute(
-                    "select table_name from duckdb_tables() where database_name = 'warehouse' "
-                    "and schema_name = ? order by table_name",
-                    [PUBLISHED_SCHEMA],
-                ).fetchall()
-            ]
-            if "kpi_values" not in names:
-                raise RuntimeError(f"{home.warehouse}: marts.kpi_values is missing; not publishing")
+            if engine == Engine.spark:
+                sources, as_of_source = _spark_marts(home)
+            else:
+                sources, as_of_source = _warehouse_marts(con, home)
+            if "kpi_values" not in sources:
+                raise RuntimeError(f"{home.root}: marts.kpi_values is missing; not publishing")
             con.execute(f"create schema {PUBLISHED_SCHEMA}")
-            for name in names:
+            for name in sorted(sources):
                 con.execute(
-                    f'create table {PUBLISHED_SCHEMA}."{name}" as '
-                    f'select * from warehouse.{PUBLISHED_SCHEMA}."{name}"'
+                    f'create table {PUBLISHED_SCHEMA}."{name}" as select * from {sources[name]}'
                 )
                 tables[name] = con.execute(
                     f'select count(*) from {PUBLISHED_SCHEMA}."{name}"'
                 ).fetchone()[0]
             as_of = con.execute(
-                "select cast(as_of_date as varchar) from warehouse.intermediate.int_as_of"
+                f"select cast(as_of_date as varchar) from {as_of_source}"
             ).fetchone()[0]
             con.execute(
                 f"create table {PUBLISHED_SCHEMA}.publish_info as select "
                 "cast(? as date) as as_of_date, cast(? as timestamp) as published_at",
                 [as_of, datetime.now(UTC).replace(tzinfo=None)],
             )
-            con.execute("detach warehouse")
+            con.execute("detach database if exists warehouse")
             con.execute("checkpoint")
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
@@ -74,3 +74,32 @@ def publish(home: Home) -> PublishResult:
         tmp.unlink(missing_ok=True)
         Path(f"{tmp}.wal").unlink(missing_ok=True)
     return PublishResult(path=home.serving, tables=tables, as_of_date=as_of)
+
+
+def _warehouse_marts(con: duckdb.DuckDBPyConnection, home: Home) -> tuple[dict[str, str], str]:
+    """The DuckDB warehouse's marts (table -> relation) and the relation holding the as-of."""
+    con.execute(f"attach '{home.warehouse}' as warehouse (read_only)")
+    names = con.execute(
+        "select table_name from duckdb_tables() where database_name = 'warehouse' "
+        "and schema_name = ?",
+        [PUBLISHED_SCHEMA],
+    ).fetchall()
+    marts = {name: f'warehouse.{PUBLISHED_SCHEMA}."{name}"' for (name,) in names}
+    return marts, "warehouse.intermediate.int_as_of"
+
+
+def _spark_marts(home: Home) -> tuple[dict[str, str], str]:
+    """The same for a Spark build: one Parquet folder per table."""
+    folder = spark_table_dir(home, PUBLISHED_SCHEMA, "kpi_values").parent
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{folder}: no Spark marts to publish; run the build first")
+    marts = {
+        table.name: _parquet_table(table)
+        for table in folder.iterdir()
+        if table.is_dir() and not table.name.startswith((".", "_"))
+    }
+    return marts, _parquet_table(spark_table_dir(home, "intermediate", "int_as_of"))
+
+
+def _parquet_table(table_dir: Path) -> str:
+    return f"read_parquet('{table_dir}/*.parquet')"

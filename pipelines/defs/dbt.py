@@ -28,5 +28,7 @@ def clinicops_dbt_models(
     # The profile and the lake sources read these; each home builds into its own
     # warehouse and target folder, from the same project.
     os.environ.update(dbt_env(home))
-    args = dbt_build_args(clinicops.practice_config(), clinicops.as_of_date())
+    args = dbt_build_args(
+        clinicops.practice_config(), clinicops.as_of_date(), clinicops.build_engine()
+    )
     yield from dbt.cli(args, context=context, target_path=home_target_dir(home)).stream()

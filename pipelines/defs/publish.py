@@ -15,7 +15,7 @@ from pipelines.publish import publish
     description="<home>/serving.duckdb: the read-only copy of the marts.",
 )
 def serving_database(context: AssetExecutionContext, clinicops: ClinicopsResource):
-    result = publish(clinicops.practice_home())
+    result = publish(clinicops.practice_home(), clinicops.build_engine())
     context.log.info(f"published {result.path} (as of {result.as_of_date})")
     return MaterializeResult(
         metadata={

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from dagster import ConfigurableResource
 
+from pipelines.build import Engine
 from pipelines.config import Config, load_config
 from pipelines.lake import Home
 
@@ -21,6 +22,7 @@ class ClinicopsResource(ConfigurableResource):
     inbox: str
     config_path: str = ""
     as_of: str = ""  # YYYY-MM-DD; empty means the KPI_SPEC.md default
+    engine: str = "duckdb"  # the dbt target that builds the marts: duckdb or spark
 
     def practice_home(self) -> Home:
         return Home(Path(self.home))
@@ -33,3 +35,6 @@ class ClinicopsResource(ConfigurableResource):
 
     def as_of_date(self) -> date | None:
         return date.fromisoformat(self.as_of) if self.as_of else None
+
+    def build_engine(self) -> Engine:
+        return Engine(self.engine)
