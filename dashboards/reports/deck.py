@@ -221,7 +221,8 @@ class _Deck:
             f"vs {prior.label}",
             f"vs {year_ago.label}",
         ]
-        rows = [[_header(h, align="left" if i == 0 else "right") for i, h in enumerate(header)]]
+        aligns = ["left", "right", "right", "center", "right", "right"]
+        rows = [[_header(h, align) for h, align in zip(header, aligns, strict=True)]]
         notes: set[str] = set()
         for kpi, label in EXECUTIVE_KPIS:
             period = self.period
@@ -416,10 +417,13 @@ class _Deck:
         in_band = target.in_band(cell.shown)
         if cell.suppressed:
             status = SUPPRESSED
-        elif in_band is not None:
-            status, fill, tone = (
-                ("On target", GOOD_FILL, GOOD) if in_band else ("Off target", BAD_FILL, BAD)
-            )
+        elif in_band:
+            status, fill, tone = "On target", GOOD_FILL, GOOD
+        elif in_band is False and _beats_band(cell.value, target):
+            # Fewer days in A/R than the band's floor is good news, not a miss.
+            status, fill, tone = "Beats target", GOOD_FILL, GOOD
+        elif in_band is False:
+            status, fill, tone = "Off target", BAD_FILL, BAD
         row = [
             TableCell(label),
             TableCell(cell_text(cell, target.unit), bold=True, align="right"),
@@ -569,15 +573,11 @@ class _Deck:
                 annotation_position="top right",
             )
         fig.update_layout(showlegend=False, xaxis={"type": "category"})
+        if len(values) > 20:  # one label per bar would be an unreadable comb
+            fig.update_xaxes(showticklabels=False, title=f"{len(values)} providers, ranked")
         if hidden:
-            fig.add_annotation(
-                text=f"{hidden} provider(s) with fewer than {SMALL_CELL} visits not shown",
-                xref="paper",
-                yref="paper",
-                x=0,
-                y=-0.2,
-                showarrow=False,
-                font={"size": 12, "color": charts.GREY},
+            fig.update_xaxes(
+                title=f"{hidden} provider(s) with fewer than {SMALL_CELL} visits not shown"
             )
         return renderer.png(fig, 5.1, 4.4)
 
@@ -666,6 +666,14 @@ class _Deck:
 
 def _header(text: str, align: str = "left") -> TableCell:
     return TableCell(text, bold=True, color=WHITE, fill=NAVY, align=align)
+
+
+def _beats_band(value: float, target: Target) -> bool:
+    if target.direction == "lower_is_better":
+        return target.low is not None and value < target.low
+    if target.direction == "higher_is_better":
+        return target.high is not None and value > target.high
+    return False
 
 
 def _good(delta: float | None, direction: str) -> bool | None:

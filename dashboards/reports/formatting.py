@@ -83,11 +83,16 @@ def change(current: Cell, before: Cell, unit: str) -> tuple[str, float | None]:
         return DASH, None
     delta = current.value - before.value
     if unit in _SHARE_UNITS:
-        return f"{delta * 100:+.1f} pp", delta
+        return _minus(f"{delta * 100:+.1f} pp"), delta
     if before.value == 0:
         return DASH, None
     relative = delta / abs(before.value)
-    return f"{relative:+.1%}", delta
+    return _minus(f"{relative:+.1%}"), delta
+
+
+def _minus(text: str) -> str:
+    """A typographic minus: a hyphen reads as a dash in a table of figures."""
+    return text.replace("-", "−", 1) if text.startswith("-") else text
 
 
 def band_text(low: float | None, high: float | None, unit: str) -> str:

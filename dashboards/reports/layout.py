@@ -22,7 +22,7 @@ MARGIN = Inches(0.5)
 CONTENT_W = SLIDE_W - 2 * MARGIN
 BODY_TOP = Inches(1.55)
 FOOTER_TOP = Inches(7.0)
-TEXT_INSET = Inches(0.05)  # left/right inner margin of every text box and table cell
+TEXT_INSET = Inches(0.1)  # left/right inner margin of every text box and table cell
 CELL_INSET_Y = Inches(0.03)
 
 NAVY = "1F3A5F"

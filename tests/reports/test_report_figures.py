@@ -108,7 +108,7 @@ def test_formatting_of_bands_and_changes():
         table.cell("no_show_rate", parse_period("2026-07")),
         "share",
     )
-    assert text == "-2.0 pp" and delta == pytest.approx(-0.02)
+    assert text == "−2.0 pp" and delta == pytest.approx(-0.02)
 
 
 def test_text_is_measured_wrapped_and_shrunk_to_fit():
