@@ -46,8 +46,8 @@ from dashboards.reports.layout import (
 )
 from dashboards.reports.layout import Cell as TableCell
 from dashboards.reports.pdf import pptx_to_pdf
-from dashboards.reports.periods import Period, add_months, last_complete_month, month_label
-from dashboards.reports.serving import Serving, Target, published_as_of, read_serving
+from dashboards.reports.periods import Period, add_months, month_label
+from dashboards.reports.serving import Serving, Target, read_serving
 
 EXECUTIVE_KPIS = [
     ("completed_visits", "Visits"),
@@ -138,12 +138,6 @@ def build_deck(serving_path: Path, period: Period, out: Path, options: DeckOptio
     pptx_to_pdf(pptx_path, pdf_path)
     titles = [s.shapes[0].text_frame.text for s in deck.layout.prs.slides]
     return DeckResult(pptx_path, pdf_path, titles, time.perf_counter() - started)
-
-
-def build_last_month_deck(serving_path: Path, reports_dir: Path, options: DeckOptions):
-    """The deck of the newest complete month, as `<reports_dir>/board-YYYY-MM.*`."""
-    period = last_complete_month(published_as_of(serving_path))
-    return build_deck(serving_path, period, reports_dir / f"board-{period.code}", options)
 
 
 class _Deck:
