@@ -49,6 +49,10 @@ AsOfOption = Annotated[
     str | None,
     typer.Option("--as-of", help="YYYY-MM-DD; default: the billing system's last posting day."),
 ]
+EngineOption = Annotated[
+    Engine,
+    typer.Option("--engine", help="dbt target that builds the marts (docs/spark.md)."),
+]
 
 
 def _progress(message: str) -> None:
@@ -129,24 +133,27 @@ def land(
 
 @app.command()
 def build(
-    home: HomeOption = DEFAULT_HOME, config: ConfigOption = None, as_of: AsOfOption = None
+    home: HomeOption = DEFAULT_HOME,
+    config: ConfigOption = None,
+    as_of: AsOfOption = None,
+    engine: EngineOption = Engine.duckdb,
 ) -> None:
     """Build every model and test of the dbt project into the home's warehouse."""
     from pipelines.build import BuildError, run_build
 
     try:
-        run_build(Home(home), _config(config), _as_of(as_of), echo=console.print)
+        run_build(Home(home), _config(config), _as_of(as_of), echo=console.print, engine=engine)
     except BuildError as exc:
         console.print(f"[red]{exc}")
         raise typer.Exit(1) from None
 
 
 @app.command()
-def publish(home: HomeOption = DEFAULT_HOME) -> None:
+def publish(home: HomeOption = DEFAULT_HOME, engine: EngineOption = Engine.duckdb) -> None:
     """Copy the marts into <home>/serving.duckdb, atomically."""
     from pipelines.publish import publish as publish_marts
 
-    result = publish_marts(Home(home))
+    result = publish_marts(Home(home), engine)
     console.print(
         f"published {result.path} (as of {result.as_of_date}, "
         f"{result.tables.get('kpi_values', 0):,} KPI rows)"
@@ -159,10 +166,7 @@ def run(
     inbox: InboxOption = None,
     config: ConfigOption = None,
     as_of: AsOfOption = None,
-    engine: Annotated[
-        Engine,
-        typer.Option("--engine", help="dbt target that builds the marts (docs/spark.md)."),
-    ] = Engine.duckdb,
+    engine: EngineOption = Engine.duckdb,
 ) -> None:
     """Land, build and publish through Dagster: the weekly job, run once now."""
     from dagster import DagsterInstance, materialize
