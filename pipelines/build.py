@@ -15,6 +15,7 @@ from datetime import date
 from enum import StrEnum
 from pathlib import Path
 
+from pipelines import faults
 from pipelines.config import Config
 from pipelines.lake import Home
 
@@ -148,6 +149,7 @@ def _run_dbt(
     for line in proc.stdout:
         line = line.rstrip()
         tail = [*tail[-40:], line]
+        faults.point("build.dbt")
         if echo:
             echo(line)
     if proc.wait() != 0:

@@ -5,6 +5,7 @@ import os
 from dagster import AssetExecutionContext
 from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 
+from pipelines import faults
 from pipelines.build import (
     DBT_PROJECT_DIR,
     STATIC_TARGET_DIR,
@@ -31,4 +32,6 @@ def clinicops_dbt_models(
     args = dbt_build_args(
         clinicops.practice_config(), clinicops.as_of_date(), clinicops.build_engine()
     )
-    yield from dbt.cli(args, context=context, target_path=home_target_dir(home)).stream()
+    for event in dbt.cli(args, context=context, target_path=home_target_dir(home)).stream():
+        faults.point("build.dbt")
+        yield event
