@@ -16,6 +16,7 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines import faults
 from pipelines.build import Engine, spark_table_dir
 from pipelines.lake import Home
 
@@ -38,6 +39,7 @@ def publish(home: Home, engine: Engine = Engine.duckdb) -> PublishResult:
     """
     if engine == Engine.duckdb and not home.warehouse.exists():
         raise FileNotFoundError(f"{home.warehouse}: no warehouse to publish; run the build first")
+    _remove_abandoned_copies(home)
     tmp = home.serving.with_name(f".{home.serving.name}.tmp-{os.getpid()}")
     tmp.unlink(missing_ok=True)
     tables: dict[str, int] = {}
@@ -65,10 +67,12 @@ def publish(home: Home, engine: Engine = Engine.duckdb) -> PublishResult:
                 "cast(? as date) as as_of_date, cast(? as timestamp) as published_at",
                 [as_of, datetime.now(UTC).replace(tzinfo=None)],
             )
+            faults.point("publish.copying")
             con.execute("detach database if exists warehouse")
             con.execute("checkpoint")
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
+        faults.point("publish.swap")
         os.replace(tmp, home.serving)
     finally:
         tmp.unlink(missing_ok=True)
@@ -103,3 +107,21 @@ def _spark_marts(home: Home) -> tuple[dict[str, str], str]:
 
 def _parquet_table(table_dir: Path) -> str:
     return f"read_parquet('{table_dir}/*.parquet')"
+
+
+def _remove_abandoned_copies(home: Home) -> None:
+    """A publish killed before its rename leaves its copy behind; drop those of dead processes."""
+    for copy in home.root.glob(f".{home.serving.name}.tmp-*"):
+        pid = copy.name.rsplit("-", 1)[1].removesuffix(".wal")
+        if pid.isdigit() and not _running(int(pid)):
+            copy.unlink(missing_ok=True)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
