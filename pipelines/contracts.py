@@ -151,6 +151,9 @@ CONTRACTS: tuple[Contract, ...] = (
             Column("location_name", Kind.STR, True),
             Column("timezone", Kind.STR, False, "IANA name, e.g. America/Chicago"),
         ),
+        row_rules=(
+            RowRule("known_timezone", ("timezone",), "timezone is not an IANA time zone name"),
+        ),
     ),
     Contract(
         entity="appointments",

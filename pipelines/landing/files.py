@@ -9,6 +9,10 @@ the n-th record is line n + 1. In a CSV whose quoted fields contain newlines it 
 therefore the record number plus one, not the physical line an editor shows; blank lines
 count as lines but are not records. In an XLSX sheet it is the spreadsheet row number
 (header in row 1). In a Parquet file it is the row number plus one.
+
+A CSV line with more fields than its header (a delimiter inside an unquoted value, which
+would shift every later value) carries a `_problem` that rejects it. A line with fewer
+fields cannot be told from one with empty trailing values: its missing values are null.
 """
 
 from __future__ import annotations
@@ -24,13 +28,19 @@ import polars as pl
 import pyarrow.parquet as pq
 
 from pipelines.config import FileFormat
-from pipelines.contracts import BY_ENTITY, SOURCES, Contract, Kind
+from pipelines.contracts import BY_ENTITY, CONTRACTS, SOURCES, Contract, Kind
 
 FORMATS = {".csv": "csv", ".csv.gz": "csv", ".xlsx": "xlsx", ".parquet": "parquet"}
 # Entities sorted longest first, so a stem is matched to the most specific one.
 _ENTITIES = sorted(BY_ENTITY, key=len, reverse=True)
 _STEM_SEPARATORS = ("_", "-", ".", " ")
 _DECODE_CHUNK = 16 * 1024 * 1024
+# Bytes read per batch of `batch_rows` rows: about the width of a wide export's line.
+_BYTES_PER_ROW = 200
+_OTHER_DELIMITERS = (",", ";", "\t", "|")
+_UTF16_MARKS = (b"\xff\xfe", b"\xfe\xff")
+# Polars error messages can quote a field of the file, which may be personal data.
+_QUOTED_VALUE = re.compile(r"`[^`]*`")
 
 
 class FileError(Exception):
@@ -91,7 +101,8 @@ PERSONAL_EXTRA = re.compile(
 
 
 def _normalise_name(name: str) -> str:
-    return name.strip().lstrip("\ufeff").strip().casefold()
+    """Trimmed, case-folded, inner blanks as `_`: `Appointment ID` names appointment_id."""
+    return re.sub(r"\s+", "_", name.strip().lstrip("\ufeff").strip().casefold())
 
 
 def resolve_columns(
@@ -123,20 +134,41 @@ def resolve_columns(
         raise FileError(
             f"no column of {contract.entity} found in the first line: the file needs a "
             f"header row with the contract's column names (e.g. {', '.join(contract.names[:3])})"
+            + _misnamed_hint(header, contract)
         )
     missing = [c for c in contract.required_names if c not in matched.values()]
     if missing:
-        raise FileError(f"missing required column(s): {', '.join(missing)}")
+        raise FileError(
+            f"missing required column(s): {', '.join(missing)}" + _misnamed_hint(header, contract)
+        )
     return matched, extras
+
+
+def _misnamed_hint(header: list[str], contract: Contract) -> str:
+    """Say so when the columns are those of another entity: the file is misnamed."""
+    names = {_normalise_name(c) for c in header}
+    others = [
+        c.entity
+        for c in CONTRACTS
+        if c.entity != contract.entity and set(c.required_names) <= names
+    ]
+    if not others:
+        return ""
+    return f"; its columns are those of {' or '.join(others)}: is the file misnamed?"
 
 
 def _project(
     frame: pl.LazyFrame | pl.DataFrame,
     matched: dict[str, str],
-    extras: list[str],
+    extras: dict[str, str],
     contract: Contract,
+    problem: pl.Expr | None = None,
 ) -> pl.LazyFrame | pl.DataFrame:
-    """Contract columns (absent optional ones as nulls), `_line` and `_extra` JSON."""
+    """Contract columns (absent optional ones as nulls), `_line`, `_extra` JSON, `_problem`.
+
+    `matched` maps frame columns to contract names, `extras` frame columns to the names
+    they keep in `_extra`.
+    """
     by_target = {target: column for column, target in matched.items()}
     columns = [
         pl.col(by_target[name]).alias(name)
@@ -145,12 +177,16 @@ def _project(
         for name in contract.names
     ]
     if extras:
-        extra = pl.struct([pl.col(c).alias(c.strip()) for c in extras]).struct.json_encode()
+        extra = pl.struct([pl.col(c).alias(k) for c, k in extras.items()]).struct.json_encode()
     else:
         extra = pl.lit(None, pl.String)
-    return frame.select(pl.col("_line").cast(pl.Int64), *columns, extra.alias("_extra")).filter(
+    if problem is None:
+        problem = pl.lit(None, pl.String)
+    return frame.select(
+        pl.col("_line").cast(pl.Int64), *columns, extra.alias("_extra"), problem.alias("_problem")
+    ).filter(
         # A blank line (or one of only delimiters) is not a record.
-        ~pl.all_horizontal(pl.col(contract.names).is_null())
+        ~pl.all_horizontal(pl.col(contract.names).is_null()) | pl.col("_problem").is_not_null()
     )
 
 
@@ -160,17 +196,49 @@ def transcode_to_utf8(path: Path, encoding: str, target: Path) -> Path:
         decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
     except LookupError:
         raise FileError(f"unknown encoding {encoding!r} in the source's format") from None
+    # Every byte is valid latin-1, so a windows-1252 file (curly quotes, €) would decode
+    # into invisible control characters instead of failing: refuse those bytes.
+    latin1 = codecs.lookup(encoding).name == "iso8859-1"
     opener = gzip.open if path.name.lower().endswith(".gz") else open
+    lines_before = 0
     try:
         with opener(path, "rb") as src, open(target, "wb") as dst:
             while chunk := src.read(_DECODE_CHUNK):
-                dst.write(decoder.decode(chunk).encode("utf-8"))
+                if latin1 and (c1 := re.search(rb"[\x80-\x9f]", chunk)):
+                    line = lines_before + chunk.count(b"\n", 0, c1.start()) + 1
+                    raise FileError(
+                        f"line {line}: byte 0x{chunk[c1.start()]:02X} is a control character "
+                        "in latin-1; the file is most likely windows-1252 (set the source's "
+                        "format encoding to cp1252)"
+                    )
+                try:
+                    dst.write(decoder.decode(chunk).encode("utf-8"))
+                except UnicodeDecodeError as exc:
+                    line = lines_before + chunk.count(b"\n", 0, max(exc.start, 0)) + 1
+                    raise FileError(
+                        f"line {line}: is not valid {encoding} text ({exc.reason})"
+                    ) from None
+                lines_before += chunk.count(b"\n")
             dst.write(decoder.decode(b"", final=True).encode("utf-8"))
     except UnicodeDecodeError as exc:
-        raise FileError(f"is not valid {encoding} text ({exc.reason})") from None
+        raise FileError(f"is not valid {encoding} text at its end ({exc.reason})") from None
     except (OSError, EOFError) as exc:
         raise FileError(f"cannot be decompressed ({exc})") from None
     return target
+
+
+def _first_invalid_utf8_line(path: Path) -> int | None:
+    """The line of the first byte that is not UTF-8, read in bounded memory."""
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="strict")
+    lines_before = 0
+    with open(path, "rb") as fh:
+        while chunk := fh.read(_DECODE_CHUNK):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as exc:
+                return lines_before + chunk.count(b"\n", 0, max(exc.start, 0)) + 1
+            lines_before += chunk.count(b"\n")
+    return None
 
 
 def _is_plain_utf8(encoding: str) -> bool:
@@ -191,30 +259,142 @@ def read_csv_batches(
         plain = _is_plain_utf8(fmt.encoding)
     except LookupError:
         raise FileError(f"unknown encoding {fmt.encoding!r} in the source's format") from None
+    if plain:
+        with open(path, "rb") as fh:
+            if fh.read(2) in _UTF16_MARKS:
+                raise FileError(
+                    "is UTF-16 text (it starts with a UTF-16 byte order mark): set the "
+                    "source's format encoding to utf-16"
+                )
     if not plain or path.name.lower().endswith(".gz"):
         path = transcode_to_utf8(path, fmt.encoding, scratch / "input.csv")
         if path.stat().st_size == 0:
             raise FileError("is empty")
-    options = dict(separator=fmt.delimiter, infer_schema=False, raise_if_empty=True)
+    options = dict(separator=fmt.delimiter, infer_schema=False)
     try:
-        header = pl.read_csv(path, n_rows=0, **options).columns
+        first = pl.read_csv(
+            path,
+            n_rows=1,
+            has_header=False,
+            raise_if_empty=True,
+            truncate_ragged_lines=True,  # lines after the header are judged below
+            **options,
+        )
     except pl.exceptions.NoDataError:
         raise FileError("is empty") from None
     except pl.exceptions.ComputeError as exc:
-        raise FileError(_polars_message(exc)) from None
-    matched, extras = resolve_columns(header, contract, mapping)
-    scan = pl.scan_csv(path, row_index_name="_line", row_index_offset=2, **options)
-    try:
-        yield from _project(scan, matched, extras, contract).collect_batches(chunk_size=batch_rows)
-    except pl.exceptions.ComputeError as exc:
-        raise FileError(_polars_message(exc)) from None
+        raise FileError(_polars_message(exc, path)) from None
+    header = ["" if v is None else v for v in first.row(0)] if first.height else []
+    if len(header) == 1:
+        others = [d for d in _OTHER_DELIMITERS if d != fmt.delimiter and d in header[0]]
+        if others:
+            raise FileError(
+                f"line 1 holds no {fmt.delimiter!r} but does hold {others[0]!r}: set the "
+                f"source's format delimiter to {others[0]!r}"
+            )
+    matched, extras = _positional(header, *resolve_columns(header, contract, mapping))
+    # One column more than the header: filled only on a line with too many fields.
+    schema = {f"_c{i}": pl.String for i in range(len(header) + 1)}
+    too_many = pl.col(f"_c{len(header)}").is_not_null()
+    problem = pl.when(too_many).then(
+        pl.lit(
+            f"the line has more fields than the header's {len(header)} (a "
+            f"{fmt.delimiter!r} inside a value that is not quoted?)"
+        )
+    )
+    records_before = 0
+    for chunk in _record_chunks(path, batch_rows * _BYTES_PER_ROW):
+        if not chunk.strip():
+            continue
+        try:
+            frame = pl.read_csv(
+                chunk,
+                has_header=False,
+                schema=schema,
+                missing_columns="insert",
+                truncate_ragged_lines=True,
+                row_index_name="_line",
+                row_index_offset=2 + records_before,
+                raise_if_empty=False,
+                **options,
+            )
+        except pl.exceptions.ComputeError as exc:
+            raise FileError(_polars_message(exc, path)) from None
+        records_before += frame.height
+        records = _project(frame, matched, extras, contract, problem)
+        for offset in range(0, records.height, batch_rows):
+            yield records.slice(offset, batch_rows)
 
 
-def _polars_message(exc: Exception) -> str:
-    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    if "utf-8" in first or "utf8" in first:
-        return "is not valid UTF-8 text (set the source's format encoding, e.g. latin-1)"
-    return f"cannot be parsed as CSV: {first}"
+def _record_chunks(path: Path, size: int) -> Iterator[bytes]:
+    """The records after the header, in pieces of about `size` bytes cut between records.
+
+    Polars' own streaming scan reads ahead of a slow consumer without bound (a 300 MB file
+    held about 450 MB), so landing cuts the file itself and parses one piece at a time. A
+    newline ends a record only outside quotes; a quote inside a quoted field is doubled,
+    so a newline is outside quotes exactly when the count of quotes before it is even.
+    """
+    with open(path, "rb") as fh:
+        pending = b""
+        header_done = False
+        while True:
+            block = fh.read(size)
+            data = pending + block
+            if not block:
+                if data and header_done:
+                    yield data
+                return
+            cut = _last_record_end(data, first=not header_done)
+            if cut < 0:
+                pending = data
+                continue
+            if header_done:
+                yield data[: cut + 1]
+            header_done = True
+            pending = data[cut + 1 :]
+
+
+def _last_record_end(data: bytes, *, first: bool) -> int:
+    """Index of the first (or last) newline outside quotes, or -1 when there is none."""
+    if first:
+        at = data.find(b"\n")
+        while at >= 0 and data.count(b'"', 0, at) % 2:
+            at = data.find(b"\n", at + 1)
+        return at
+    at = data.rfind(b"\n")
+    while at >= 0 and data.count(b'"', 0, at) % 2:
+        at = data.rfind(b"\n", 0, at)
+    return at
+
+
+def _positional(
+    header: list[str], matched: dict[str, str], extras: list[str]
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Name-based matches as positional columns (`_c<i>`), so repeated names stay apart."""
+    by_position: dict[str, str] = {}
+    kept: dict[str, str] = {}
+    for i, name in enumerate(header):
+        if name in matched and matched[name] not in by_position.values():
+            by_position[f"_c{i}"] = matched[name]
+        elif name in extras and name.strip() not in kept.values():
+            kept[f"_c{i}"] = name.strip()
+    return by_position, kept
+
+
+def _polars_message(exc: Exception, path: Path) -> str:
+    """Polars' complaint, without any value of the file it may quote."""
+    text = str(exc)
+    if "utf-8" in text.lower() or "utf8" in text.lower():
+        line = _first_invalid_utf8_line(path)
+        where = f"line {line}: " if line else ""
+        return f"{where}is not valid UTF-8 text (set the source's format encoding, e.g. latin-1)"
+    if "not properly escaped" in text:
+        return (
+            "cannot be parsed as CSV: a quoted field is never closed (the file may have been "
+            "cut short, or a value holds an unpaired quote)"
+        )
+    first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+    return f"cannot be parsed as CSV: {_QUOTED_VALUE.sub('…', first)}"
 
 
 def _as_text(name: str, dtype: pl.DataType, kind: Kind | None) -> pl.Expr:
@@ -261,7 +441,7 @@ def _typed_to_text(
     text = frame.select(
         _as_text(name, dtype, kinds.get(name)).alias(name) for name, dtype in frame.schema.items()
     ).with_row_index("_line", offset=first_line)
-    return _project(text, matched, extras, contract)
+    return _project(text, matched, {c: c.strip() for c in extras}, contract)
 
 
 def read_xlsx_batches(
@@ -278,13 +458,30 @@ def read_xlsx_batches(
             raise_if_empty=False,
         )
     except Exception as exc:  # fastexcel raises its own error types for every failure
+        if fmt.sheet and "sheet" in str(exc).lower():
+            raise FileError(f"has no sheet named {fmt.sheet!r}{_other_sheets(path)}") from None
         raise FileError(f"cannot be read as an XLSX workbook: {type(exc).__name__}") from None
     if frame.width == 0:
         raise FileError("is empty")
-    matched, extras = resolve_columns(frame.columns, contract, mapping)
+    try:
+        matched, extras = resolve_columns(frame.columns, contract, mapping)
+    except FileError as exc:
+        if fmt.sheet:
+            raise
+        raise FileError(f"{exc} (in the first sheet{_other_sheets(path)})") from None
     for offset in range(0, max(frame.height, 1), batch_rows):
         chunk = frame.slice(offset, batch_rows)
         yield _typed_to_text(chunk, matched, extras, contract, first_line=offset + 2)
+
+
+def _other_sheets(path: Path) -> str:
+    import fastexcel
+
+    names = fastexcel.read_excel(path).sheet_names
+    if not names:
+        return ""
+    listed = ", ".join(repr(n) for n in names)
+    return f"; the workbook has sheets {listed}: set the source's format sheet"
 
 
 def read_parquet_batches(

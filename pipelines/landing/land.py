@@ -21,6 +21,7 @@ from typing import Any
 
 import polars as pl
 
+from pipelines import faults
 from pipelines.config import Config
 from pipelines.contracts import BY_ENTITY, Contract, Privacy, contract_for
 from pipelines.lake import REJECTED_SCHEMA, Home, ensure_lake, raw_schema
@@ -214,6 +215,7 @@ def land_file(
         )
     finally:
         reservation.release()
+    faults.point("land.between_files")
     if result.status == "failed":
         say(f"failed: {result.error}")
     else:
@@ -282,7 +284,7 @@ def _write_delivery(
         BATCH_ROWS,
     )
     for number, batch in enumerate(batches):
-        checked = check(batch, contract)
+        checked = check(batch, contract, received_at.date())
         good = _to_lake(checked.good, contract, pseudonymiser, meta)
         rejected_rows = int(checked.rejected_mask.sum())
         if good.height:
@@ -297,6 +299,7 @@ def _write_delivery(
         result.rows_rejected += rejected_rows
         key_hashes.append(good.select(pl.struct(key).hash()).to_series())
         quality.add(contract, good, QUALITY_SAMPLE_ROWS)
+        faults.point("land.batch")
         if number or batch.height >= BATCH_ROWS:
             say(f"{delivered.source}/{delivered.name}: {result.rows_received:,} rows read")
     if result.rows_received == 0:
@@ -380,3 +383,4 @@ def _commit(home: Home, scratch: Path, result: FileResult) -> None:
         if source.exists():
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(source, target)
+    faults.point("land.before_ledger")

@@ -7,12 +7,24 @@ value that fails gets one reason per broken rule; a row with any reason is rejec
 
 Reasons quote the offending value so a practice can find and fix it at the source,
 except for personal-data columns, whose values are never written into a reason.
+
+Beyond the contract's own rules, landing decides what is plausible, because one absurd
+value can break or distort the whole build downstream:
+- numbers of 10^12 or more (in absolute value) are rejected: no practice figure is that
+  large, and below it money keeps exact cents in the lake's float64;
+- dates, months and timestamps must fall after 1900-01-01 (the usual placeholder for "no
+  date") and at most 10 years after the day the file is landed (9999-12-31 and typos
+  such as 2206): one such date would stretch every calendar and the as-of date with it;
+- a location's timezone must be a time zone DuckDB knows (IANA names, any case), since
+  the build converts every clock time with it.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 
 import polars as pl
 
@@ -24,6 +36,11 @@ DATE_RE = r"^\d{4}-\d{2}-\d{2}$"
 MONTH_RE = r"^\d{4}-\d{2}$"
 TIMESTAMP_RE = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}(:?\d{2})?)?$"
 MAX_OFFSET_HOURS = 14  # the widest UTC offset in use (Line Islands, +14:00)
+MAX_MAGNITUDE = 10**12
+EARLIEST_DATE = date(1900, 1, 1)  # exclusive
+LATEST_YEARS_AHEAD = 10
+EXCEL_SERIAL_RE = r"^\d{5}(\.\d+)?$"  # days since 1899-12-30: 36526 is 2000-01-01
+ROW_PROBLEM_COLUMN = "(row)"  # rejections that concern the whole line, not one column
 
 
 @dataclass(frozen=True)
@@ -60,7 +77,7 @@ def _bound(value: float) -> str:
     return f"{value:g}"
 
 
-def _parse(col: Column) -> tuple[list[pl.Expr], list[_Check]]:
+def _parse(col: Column, latest: date) -> tuple[list[pl.Expr], list[_Check]]:
     """The typed output expressions of one column and the checks on it."""
     t = pl.col(col.name)
     v = pl.col(_typed(col.name))
@@ -92,7 +109,11 @@ def _parse(col: Column) -> tuple[list[pl.Expr], list[_Check]]:
             outputs.append(pl.when(t.str.contains(INT_RE)).then(whole).alias(_typed(col.name)))
             checks.append(
                 _Check(
-                    col.name, present & v.is_null(), _reason(col, "'{value}' is not a whole number")
+                    col.name,
+                    present & v.is_null(),
+                    pl.when(t.str.contains(INT_RE))
+                    .then(_reason(col, f"'{{value}}' is too large (limit {MAX_MAGNITUDE:.0e})"))
+                    .otherwise(_reason(col, "'{value}' is not a whole number")),
                 )
             )
         case Kind.NUMBER | Kind.MONEY:
@@ -116,7 +137,15 @@ def _parse(col: Column) -> tuple[list[pl.Expr], list[_Check]]:
                 _Check(
                     col.name,
                     present & v.is_null(),
-                    _reason(col, "'{value}' is not a date (YYYY-MM-DD)"),
+                    pl.when(t.str.contains(EXCEL_SERIAL_RE))
+                    .then(
+                        _reason(
+                            col,
+                            "'{value}' looks like an Excel serial day number; "
+                            "export dates as YYYY-MM-DD",
+                        )
+                    )
+                    .otherwise(_reason(col, "'{value}' is not a date (YYYY-MM-DD)")),
                 )
             )
         case Kind.MONTH:
@@ -163,7 +192,19 @@ def _parse(col: Column) -> tuple[list[pl.Expr], list[_Check]]:
             raise NotImplementedError(f"landing cannot parse kind {col.kind!r}")
 
     checks.extend(_range_checks(col, v))
+    if col.kind in (Kind.DATE, Kind.MONTH, Kind.TIMESTAMP):
+        checks.append(_plausible_date(col, v, latest))
     return outputs, checks
+
+
+def _plausible_date(col: Column, v: pl.Expr, latest: date) -> _Check:
+    day = v.dt.date() if col.kind is Kind.TIMESTAMP else v
+    failed = (day <= EARLIEST_DATE) | (day > latest)
+    reason = (
+        f"'{{value}}' is outside the plausible range (after {EARLIEST_DATE.isoformat()}, "
+        f"at most {LATEST_YEARS_AHEAD} years after landing: {latest.isoformat()})"
+    )
+    return _Check(col.name, failed, _reason(col, reason))
 
 
 def _timestamp_outputs(col: Column) -> list[pl.Expr]:
@@ -213,6 +254,14 @@ def _timestamp_outputs(col: Column) -> list[pl.Expr]:
 
 def _range_checks(col: Column, v: pl.Expr) -> list[_Check]:
     checks = []
+    if col.kind in (Kind.NUMBER, Kind.MONEY):
+        checks.append(
+            _Check(
+                col.name,
+                v.abs() >= MAX_MAGNITUDE,
+                _reason(col, f"'{{value}}' is too large (limit {MAX_MAGNITUDE:.0e})"),
+            )
+        )
     if col.kind is Kind.MONEY and col.min_value == 0:
         reason = "'{value}' is negative (money is never negative; its sign comes from the type)"
         checks.append(_Check(col.name, v < 0, _reason(col, reason)))
@@ -257,20 +306,43 @@ def _cancelled_needs_cancelled_at(rule: RowRule) -> _Check:
     return _Check(cancelled_at, failed, pl.lit(rule.message))
 
 
+@functools.cache
+def _duckdb_time_zones() -> tuple[str, ...]:
+    import duckdb
+
+    with duckdb.connect() as con:
+        rows = con.sql("select lower(name) from pg_timezone_names()").fetchall()
+    return tuple(r[0] for r in rows)
+
+
+def _known_timezone(rule: RowRule) -> _Check:
+    """The build converts clock times with DuckDB, which fails on a zone it does not know."""
+    (column,) = rule.columns
+    v = pl.col(_typed(column))
+    failed = v.is_not_null() & ~v.str.to_lowercase().is_in(_duckdb_time_zones())
+    reason = pl.concat_str(
+        [pl.lit(f"{rule.message} ('"), pl.col(column), pl.lit("'; e.g. America/Chicago)")]
+    )
+    return _Check(column, failed, reason)
+
+
 # Each RowRule name in contracts.py has its implementation here; landing refuses to run
 # a contract whose rule it does not know rather than skip it silently.
 ROW_RULES: dict[str, Callable[[RowRule], _Check]] = {
+    "known_timezone": _known_timezone,
     "cancelled_needs_cancelled_at": _cancelled_needs_cancelled_at,
     "posted_not_before_service": _not_before,
     "period_end_not_before_start": _not_before,
 }
 
 
-def _checks(contract: Contract) -> tuple[list[pl.Expr], list[_Check]]:
+def _checks(contract: Contract, latest: date) -> tuple[list[pl.Expr], list[_Check]]:
     outputs: list[pl.Expr] = []
-    checks: list[_Check] = []
+    checks: list[_Check] = [
+        _Check(ROW_PROBLEM_COLUMN, pl.col("_problem").is_not_null(), pl.col("_problem"))
+    ]
     for col in contract.columns:
-        col_outputs, col_checks = _parse(col)
+        col_outputs, col_checks = _parse(col, latest)
         outputs.extend(col_outputs)
         checks.extend(col_checks)
     for rule in contract.row_rules:
@@ -290,10 +362,19 @@ def typed_columns(contract: Contract) -> list[str]:
     return names
 
 
-def check(batch: pl.DataFrame, contract: Contract) -> Checked:
-    """Parse and judge a text batch from files.py."""
+def latest_plausible_date(landed_on: date) -> date:
+    try:
+        return landed_on.replace(year=landed_on.year + LATEST_YEARS_AHEAD)
+    except ValueError:  # 29 February
+        return landed_on.replace(year=landed_on.year + LATEST_YEARS_AHEAD, day=28)
+
+
+def check(batch: pl.DataFrame, contract: Contract, landed_on: date | None = None) -> Checked:
+    """Parse and judge a text batch from files.py (landed today unless `landed_on` says)."""
     names = list(contract.names)
-    outputs, checks = _checks(contract)
+    if "_problem" not in batch.columns:
+        batch = batch.with_columns(pl.lit(None, pl.String).alias("_problem"))
+    outputs, checks = _checks(contract, latest_plausible_date(landed_on or date.today()))
     # Lazy, so that Polars computes sub-expressions shared by several outputs once.
     staged = (
         batch.lazy()

@@ -59,6 +59,17 @@ CASES = [
      "pay_period_end is before pay_period_start"),
     ("appointments", {"status": "cancelled", "cancelled_at": ""}, "cancelled_at",
      "a cancelled appointment needs cancelled_at"),
+    ("locations", {"timezone": "Mars/Olympus"}, "timezone",
+     "timezone is not an IANA time zone name ('Mars/Olympus'"),
+    # plausibility decided at landing (validate.py's docstring)
+    ("charges", {"charge_amount": "1000000000000"}, "charge_amount", "is too large"),
+    ("budget", {"amount": "-1000000000000"}, "amount", "is too large"),
+    ("charges", {"units": "99999999999999999999"}, "units", "is too large"),
+    ("claims", {"submitted_date": "1899-12-31"}, "submitted_date", "outside the plausible range"),
+    ("staff", {"termination_date": "9999-12-31"}, "termination_date", "plausible range"),
+    ("gl_expenses", {"month": "1900-01"}, "month", "outside the plausible range"),
+    ("appointments", {"booked_at": "2206-01-02 09:00"}, "booked_at", "plausible range"),
+    ("claims", {"submitted_date": "46027"}, "submitted_date", "looks like an Excel serial day"),
 ]  # fmt: skip
 
 REQUIRED = [(c.entity, col.name) for c in CONTRACTS for col in c.columns if col.required]
