@@ -4,14 +4,18 @@ and on a projector (large type, few gridlines, horizontal legends)."""
 from __future__ import annotations
 
 import pandas as pd
-import plotly.express as px
 import plotly.graph_objects as go
 
 from dashboards.formatting import currency
 
 FONT_SIZE = 15
 HEIGHT = 380
-COLORS = px.colors.qualitative.Safe  # colour-blind safe, distinct on a projector
+# Plotly's colour-blind-safe qualitative palette (px.colors.qualitative.Safe): distinct on a
+# projector too.
+COLORS = [
+    "#88CCEE", "#CC6677", "#DDCC77", "#117733", "#332288", "#AA4499",
+    "#44AA99", "#999933", "#882255", "#661100", "#6699CC", "#888888",
+]  # fmt: skip
 GOOD, BAD, NEUTRAL = "#1b7f3b", "#c0392b", "#6c757d"
 
 
@@ -47,6 +51,12 @@ def _style(fig: go.Figure, title: str, unit: str | None, height: int = HEIGHT) -
     return fig
 
 
+def _traces(data: pd.DataFrame, series: str | None) -> list[tuple[str, pd.DataFrame]]:
+    if series is None:
+        return [("", data)]
+    return [(str(name), part) for name, part in data.groupby(series, sort=False)]
+
+
 def over_time(
     data: pd.DataFrame,
     title: str,
@@ -56,11 +66,30 @@ def over_time(
     kind: str = "line",
 ) -> go.Figure:
     """Values by period (`period_start`, `value`), one line per `series` if given."""
-    draw = px.line if kind == "line" else px.bar
-    extra = {"markers": True} if kind == "line" else {}
-    fig = draw(
-        data, x="period_start", y="value", color=series, color_discrete_sequence=COLORS, **extra
-    )
+    fig = go.Figure()
+    for index, (name, part) in enumerate(_traces(data, series)):
+        color = COLORS[index % len(COLORS)]
+        if kind == "line":
+            fig.add_trace(
+                go.Scatter(
+                    x=part["period_start"],
+                    y=part["value"],
+                    name=name,
+                    mode="lines+markers",
+                    line={"color": color},
+                    showlegend=series is not None,
+                )
+            )
+        else:
+            fig.add_trace(
+                go.Bar(
+                    x=part["period_start"],
+                    y=part["value"],
+                    name=name,
+                    marker_color=color,
+                    showlegend=series is not None,
+                )
+            )
     if band and (band[0] is not None or band[1] is not None):
         low = band[0] if band[0] is not None else 0
         high = band[1] if band[1] is not None else data["value"].max()
@@ -85,14 +114,18 @@ def stacked(
     unit: str | None,
     order: list[str] | None = None,
 ) -> go.Figure:
-    fig = px.bar(
-        data,
-        x=x,
-        y=y,
-        color=color,
-        color_discrete_sequence=COLORS,
-        category_orders={color: order} if order else None,
-    )
+    fig = go.Figure()
+    parts = dict(_traces(data, color))
+    for index, name in enumerate(order or list(parts)):
+        if name in parts:
+            fig.add_trace(
+                go.Bar(
+                    x=parts[name][x],
+                    y=parts[name][y],
+                    name=name,
+                    marker_color=COLORS[index % len(COLORS)],
+                )
+            )
     fig.update_layout(barmode="relative")
     return _style(fig, title, unit)
 
@@ -106,15 +139,31 @@ def bars(
     color: str | None = None,
     horizontal: bool = False,
 ) -> go.Figure:
+    fig = go.Figure()
+    for index, (name, part) in enumerate(_traces(data, color)):
+        marker = {"color": COLORS[index % len(COLORS)]}
+        if horizontal:
+            fig.add_trace(
+                go.Bar(
+                    x=part[y],
+                    y=part[x],
+                    name=name,
+                    orientation="h",
+                    marker=marker,
+                    showlegend=color is not None,
+                )
+            )
+        else:
+            fig.add_trace(
+                go.Bar(x=part[x], y=part[y], name=name, marker=marker, showlegend=color is not None)
+            )
     if horizontal:
-        fig = px.bar(data, x=y, y=x, color=color, orientation="h", color_discrete_sequence=COLORS)
-        fig.update_yaxes(autorange="reversed", title=None)
         fig = _style(fig, title, None, height=max(HEIGHT, 32 * len(data) + 120))
         fig.update_xaxes(title=unit_title(unit), **axis_format(unit))
-        fig.update_yaxes(title=None, tickformat=None, rangemode="normal")
+        fig.update_yaxes(autorange="reversed", title=None, tickformat=None, rangemode="normal")
         fig.update_layout(hovermode="closest")
         return fig
-    return _style(px.bar(data, x=x, y=y, color=color, color_discrete_sequence=COLORS), title, unit)
+    return _style(fig, title, unit)
 
 
 WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]

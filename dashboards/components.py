@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import re
+from functools import partial
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -27,13 +28,19 @@ def to_xlsx(data: pd.DataFrame, sheet: str = "data") -> bytes:
     return buffer.getvalue()
 
 
+def _csv(data: pd.DataFrame) -> bytes:
+    return data.to_csv(index=False).encode("utf-8")
+
+
 def downloads(data: pd.DataFrame, name: str) -> None:
-    """CSV and XLSX of exactly the rows behind a table or chart (raw values, not text)."""
+    """CSV and XLSX of exactly the rows behind a table or chart (raw values, not text).
+
+    The files are built when a button is clicked, not on every run of the page."""
     slug = _slug(name)
     row = st.container(horizontal=True)
     row.download_button(
         "CSV",
-        data.to_csv(index=False).encode("utf-8"),
+        partial(_csv, data),
         file_name=f"{slug}.csv",
         mime="text/csv",
         key=f"csv_{slug}",
@@ -43,7 +50,7 @@ def downloads(data: pd.DataFrame, name: str) -> None:
     )
     row.download_button(
         "XLSX",
-        to_xlsx(data, slug),
+        partial(to_xlsx, data, slug),
         file_name=f"{slug}.xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         key=f"xlsx_{slug}",

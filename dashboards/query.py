@@ -53,13 +53,22 @@ def stamp() -> Stamp:
 
 @st.cache_resource(max_entries=2, show_spinner=False)
 def _connection(current: Stamp) -> duckdb.DuckDBPyConnection:
-    return duckdb.connect(current.path, read_only=True)
+    # `duckdb.connect(path)` would hand back the process's cached instance of the old,
+    # renamed-away file; a private in-memory database that attaches the path opens the
+    # file that is there now.
+    con = duckdb.connect()
+    con.execute("attach '" + current.path.replace("'", "''") + "' as serving (read_only)")
+    return con
 
 
-@st.cache_data(max_entries=512, show_spinner=False)
+# A resource cache, not a data cache: results stay in memory as they are instead of being
+# pickled and unpickled on every hit, which costs more than the page itself on big frames.
+# Callers get a copy, so no page can change what another one reads.
+@st.cache_resource(max_entries=512, show_spinner=False)
 def _frame(current: Stamp, sql: str, params: tuple) -> pd.DataFrame:
     # A cursor per query: the cached connection is shared by every session's thread.
     with _connection(current).cursor() as cur:
+        cur.execute("use serving")
         return cur.sql(sql, params=list(params)).df()
 
 
@@ -71,29 +80,62 @@ def frame(sql: str, *params) -> pd.DataFrame:
 # -- what was published ------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Calendar:
+    """The published periods, asked for by the filters and every page on every run."""
+
+    as_of: date
+    published_at: pd.Timestamp
+    weeks: tuple[date, ...]
+    months: tuple[date, ...]
+
+    @property
+    def last_complete_week(self) -> date:
+        """The Monday of the newest week whose Sunday is on or before the as-of date."""
+        monday = self.as_of - timedelta(days=self.as_of.weekday())
+        return monday if self.as_of.weekday() == 6 else monday - timedelta(days=7)
+
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def _calendar(current: Stamp) -> Calendar:
+    info = _frame(current, "select as_of_date, published_at from marts.publish_info", ())
+    starts = _frame(
+        current,
+        "select distinct period_grain, period_start from marts.kpi_values order by period_start",
+        (),
+    )
+
+    def dates(grain: str) -> tuple[date, ...]:
+        rows = starts[starts["period_grain"] == grain]["period_start"]
+        return tuple(pd.Timestamp(v).date() for v in rows)
+
+    return Calendar(
+        as_of=pd.Timestamp(info.at[0, "as_of_date"]).date(),
+        published_at=pd.Timestamp(info.at[0, "published_at"]),
+        weeks=dates("week"),
+        months=dates("month"),
+    )
+
+
+def calendar() -> Calendar:
+    return _calendar(stamp())
+
+
 def publish_info() -> dict:
-    row = frame("select as_of_date, published_at from marts.publish_info")
-    return row.iloc[0].to_dict()
+    cal = calendar()
+    return {"as_of_date": cal.as_of, "published_at": cal.published_at}
 
 
 def as_of() -> date:
-    return pd.Timestamp(publish_info()["as_of_date"]).date()
+    return calendar().as_of
 
 
 def last_complete_week() -> date:
-    """The Monday of the newest week whose Sunday is on or before the as-of date."""
-    day = as_of()
-    monday = day - timedelta(days=day.weekday())
-    return monday if day.weekday() == 6 else monday - timedelta(days=7)
+    return calendar().last_complete_week
 
 
 def period_starts(grain: str) -> list[date]:
-    rows = frame(
-        "select distinct period_start from marts.kpi_values where period_grain = ? "
-        "order by period_start",
-        grain,
-    )
-    return [pd.Timestamp(v).date() for v in rows["period_start"]]
+    return list(calendar().weeks if grain == "week" else calendar().months)
 
 
 def locations() -> pd.DataFrame:

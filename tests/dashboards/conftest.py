@@ -1,0 +1,21 @@
+"""Dashboards read `$CLINICOPS_HOME/serving.duckdb`; these fixtures point that at the
+session's sample home, built once by the real `clinicops run` (tests/conftest.py)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from pipelines.lake import Home
+
+
+@pytest.fixture(scope="session")
+def dashboard_home(sample_home: Home) -> Home:
+    previous = os.environ.get("CLINICOPS_HOME")
+    os.environ["CLINICOPS_HOME"] = str(sample_home.root)
+    yield sample_home
+    if previous is None:
+        os.environ.pop("CLINICOPS_HOME", None)
+    else:
+        os.environ["CLINICOPS_HOME"] = previous

@@ -1,0 +1,85 @@
+"""AppTest smoke test of every page on the sample's serving file: each page runs without
+an exception and shows its title and its headline figures from the published data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+from streamlit.testing.v1 import AppTest
+
+APP = Path(__file__).resolve().parents[2] / "dashboards" / "app.py"
+TIMEOUT = 120
+
+PAGES = {
+    "scorecard": ("Weekly scorecard", ["Completed visits", "No-show rate", "Days in A/R"]),
+    "access": ("Access and patient flow", ["No-show rate", "Schedule utilisation"]),
+    "productivity": ("Provider productivity", ["Work RVUs", "Visits per provider FTE"]),
+    "revenue": ("Revenue cycle", ["A/R balance", "Days in A/R", "Initial denial rate"]),
+    "cost": ("Cost and staffing", ["Operating cost", "Cost per visit", "Overtime share"]),
+    "budget": ("Budget planning", ["Completed visits: 2026 forecast", "Operating margin"]),
+    "data_quality": ("Data quality", ["Files delivered", "Rows rejected"]),
+}
+
+
+def open_page(page: str, **query_params) -> AppTest:
+    app = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    app.query_params.update(query_params)
+    app.run()
+    if page != "scorecard":
+        app.switch_page(f"app_pages/{page}.py").run()
+    assert not app.exception, [e.message for e in app.exception]
+    return app
+
+
+@pytest.mark.parametrize("page", sorted(PAGES))
+def test_page_shows_published_figures(dashboard_home, page):
+    title, metrics = PAGES[page]
+    app = open_page(page)
+    assert [t.value for t in app.title] == [title]
+    labels = {m.label for m in app.metric}
+    assert set(metrics) <= labels, labels
+    values = [m.value for m in app.metric]
+    assert any(v not in ("–", "", None) for v in values)
+    assert app.get("download_button"), "every page offers downloads"
+
+
+def test_scorecard_card_is_the_published_value(dashboard_home):
+    app = open_page("scorecard")
+    with duckdb.connect(str(dashboard_home.serving), read_only=True) as con:
+        visits = con.sql(
+            "select value from marts.kpi_values where kpi = 'completed_visits' "
+            "and period_grain = 'week' and scope = 'practice' and period_start = ("
+            "select max(period_start) from marts.kpi_values where period_grain = 'week' "
+            "and period_start + 6 <= (select as_of_date from marts.publish_info))"
+        ).fetchall()[0][0]
+    card = next(m for m in app.metric if m.label == "Completed visits")
+    assert card.value == f"{visits:,.0f}"
+
+
+def test_scorecard_drill_down_names_the_driver(dashboard_home):
+    app = open_page("scorecard")
+    drills = [b for b in app.button if b.label == "Drill down"]
+    assert drills, "the sample has KPIs out of band"
+    drills[0].click().run()
+    assert not app.exception
+    headings = [s.value for s in app.subheader]
+    assert any(h.startswith("Drill-down:") for h in headings), headings
+    assert any("Driving it:" in m.value for m in app.markdown)
+
+
+def test_filters_come_from_the_url_and_go_back_to_it(dashboard_home):
+    app = open_page("access", period="month", loc="L01")
+    assert "month" in str(app.query_params["period"])
+    assert app.selectbox(key="f_loc").value == "L01"
+    caption = " ".join(c.value for c in app.caption)
+    assert "Lakeview Family Medicine" in caption
+    app.selectbox(key="f_loc").select("L02").run()
+    assert not app.exception
+    assert "L02" in str(app.query_params["loc"])
+
+
+def test_provider_filter_scopes_cost_to_practice(dashboard_home):
+    app = open_page("cost", prov="PRV0001")
+    assert any("no provider scope" in i.value for i in app.info)
