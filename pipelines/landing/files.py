@@ -28,7 +28,7 @@ import polars as pl
 import pyarrow.parquet as pq
 
 from pipelines.config import FileFormat
-from pipelines.contracts import BY_ENTITY, CONTRACTS, SOURCES, Contract, Kind
+from pipelines.contracts import BY_ENTITY, CONTRACTS, Contract, Kind
 
 FORMATS = {".csv": "csv", ".csv.gz": "csv", ".xlsx": "xlsx", ".parquet": "parquet"}
 # Entities sorted longest first, so a stem is matched to the most specific one.
@@ -78,14 +78,18 @@ class Delivered:
 def discover(inbox: Path) -> list[Delivered]:
     """Files under `inbox/<source>/`, in the order they apply: lexical by file name.
 
-    Hidden files and Office lock files (`~$…`) are skipped: they are not deliveries.
+    Hidden files and Office lock files (`~$…`) are skipped: they are not deliveries. A
+    file in a folder that is no source, or loose in the inbox itself, is found too (its
+    source is the folder's name, or empty), so that it fails with a message instead of
+    lying there unnoticed.
     """
     found = []
-    for source in SOURCES:
-        folder = inbox / source
-        if not folder.is_dir():
-            continue
-        for path in folder.iterdir():
+    if not inbox.is_dir():
+        return found
+    for item in inbox.iterdir():
+        folder, source = (item, item.name) if item.is_dir() else (None, "")
+        paths = folder.iterdir() if folder else [item]
+        for path in paths:
             if path.is_file() and not path.name.startswith((".", "~$")):
                 found.append(Delivered(path, source))
     return sorted(found, key=lambda d: (d.name, d.source))

@@ -158,7 +158,7 @@ def land_file(
     pseudonymiser: Pseudonymiser,
     say: Progress,
 ) -> FileResult:
-    label = f"{delivered.source}/{delivered.name}"
+    label = f"{delivered.source}/{delivered.name}".lstrip("/")
     entity = delivered.entity
     sha256 = _sha256(delivered.path)
     if sha256 in ledger_mod.loaded_checksums(home):
@@ -243,9 +243,10 @@ def _contract_of(delivered: Delivered) -> Contract:
         )
     contract = contract_for(entity)
     if contract.source != delivered.source:
+        found = f"inbox/{delivered.source}/" if delivered.source else "the inbox's top level"
         raise FileError(
             f"{entity} comes from the {contract.source} system: deliver it in "
-            f"inbox/{contract.source}/, not inbox/{delivered.source}/"
+            f"inbox/{contract.source}/, not {found}"
         )
     return contract
 

@@ -75,7 +75,7 @@ class Case:
 
     @property
     def folder(self) -> str:
-        return self.source or contract_for(self.entity).source
+        return contract_for(self.entity).source if self.source is None else self.source
 
 
 def write_case(case: Case, inbox: Path) -> Path:
@@ -574,6 +574,20 @@ def _keys_and_names() -> list[Case]:
             utf8(to_csv(rows("payers", "wsf"))),
             source="scheduling",
             error="deliver it in inbox/billing/",
+        ),
+        Case(
+            "unknown_source_folder",
+            "payers",
+            utf8(to_csv(rows("payers", "usf"))),
+            source="lab",
+            error="deliver it in inbox/billing/, not inbox/lab/",
+        ),
+        Case(
+            "loose_in_the_inbox",
+            "payers",
+            utf8(to_csv(rows("payers", "loose"))),
+            source="",
+            error="deliver it in inbox/billing/, not the inbox's top level",
         ),
         Case(
             "unknown_entity",
