@@ -21,7 +21,7 @@ GOOD, BAD, NEUTRAL = "#1b7f3b", "#c0392b", "#6c757d"
 
 def axis_format(unit: str | None) -> dict:
     if unit in ("share", "share per year"):
-        return {"tickformat": ".0%"}
+        return {"tickformat": ".1~%"}
     if unit in ("money", "money per visit"):
         return {"tickprefix": currency(), "tickformat": ",.0f"}
     return {"tickformat": None}
@@ -48,7 +48,20 @@ def _style(fig: go.Figure, title: str, unit: str | None, height: int = HEIGHT) -
     )
     fig.update_yaxes(title=unit_title(unit), rangemode="tozero", **axis_format(unit))
     fig.update_xaxes(title=None)
+    if _monthly(fig):
+        fig.update_xaxes(tickformat="%b %Y", dtick="M1" if _points(fig) <= 12 else "M3")
     return fig
+
+
+def _monthly(fig: go.Figure) -> bool:
+    """Month-grain figures get month names on the axis, not the day Plotly picks."""
+    values = [x for trace in fig.data for x in (trace.x if trace.x is not None else ())]
+    days = pd.to_datetime(pd.Series(values), errors="coerce")
+    return bool(len(days)) and days.notna().all() and (days.dt.day == 1).all()
+
+
+def _points(fig: go.Figure) -> int:
+    return len({x for trace in fig.data for x in (trace.x if trace.x is not None else ())})
 
 
 def _traces(data: pd.DataFrame, series: str | None) -> list[tuple[str, pd.DataFrame]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import date
 from functools import partial
 
 import pandas as pd
@@ -72,7 +73,7 @@ def table(
     if shown.empty:
         st.info("Nothing to show for this selection.")
         return
-    shown = _dates_without_midnight(shown)
+    shown = _nulls_as_dash(_dates_without_midnight(shown))
     config = {
         column: st.column_config.Column(help=text)
         for column, text in (help_by_column or {}).items()
@@ -95,6 +96,31 @@ def _dates_without_midnight(data: pd.DataFrame) -> pd.DataFrame:
         if (values.dropna() == values.dropna().dt.normalize()).all():
             data[column] = values.dt.date
     return data
+
+
+def _nulls_as_dash(data: pd.DataFrame) -> pd.DataFrame:
+    for column in data.columns[data.isna().any()]:
+        data[column] = data[column].astype(object).where(data[column].notna(), NULL)
+    return data
+
+
+def partial_sources_warning(last_day: date) -> None:
+    """Say which sources end before the period does, so a dip is not read as real."""
+    fresh = query.dq_table("dq_freshness")
+    covered = pd.to_datetime(fresh["latest_data_date"])
+    # Ledger files carry a month per row: a month's row covers the whole month.
+    monthly = fresh["entity"].isin(["gl_expenses", "budget"])
+    covered = covered.where(~monthly, covered + pd.offsets.MonthEnd(0))
+    stale = fresh[covered.notna() & (covered < pd.Timestamp(last_day))]
+    if not stale.empty:
+        st.warning(
+            "Some sources end before this period does, so their KPIs are partial: "
+            + "; ".join(
+                f"{row.entity} up to {pd.Timestamp(row.latest_data_date):%d %b}"
+                for row in stale.itertuples()
+            )
+            + "."
+        )
 
 
 def chart(figure: go.Figure, data: pd.DataFrame, name: str, key: str | None = None) -> None:

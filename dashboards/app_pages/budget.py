@@ -92,9 +92,9 @@ with right:
         },
     )
 components.table(
-    this_year[["period_start", "line", "actual", "budget", "variance"]].sort_values(
-        ["line", "period_start"]
-    ),
+    this_year[["period_start", "line", "actual", "budget", "variance"]]
+    .round(2)
+    .sort_values(["line", "period_start"]),
     f"Actual vs budget by month and line, {year}",
     height=300,
 )

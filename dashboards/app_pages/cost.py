@@ -34,6 +34,7 @@ if f.provider:
         "Cost KPIs have no provider scope: this page shows "
         + ("the selected location." if f.location else "the whole practice.")
     )
+components.partial_sources_warning(f.last_day)
 targets = components.targets()
 scope, scope_id = f.cost_scope
 rows = query.kpi_series(KPIS, f.grain, scope, [scope_id], f.start, f.current)
@@ -122,7 +123,9 @@ if accounts.empty:
 else:
     components.chart(
         stacked(
-            accounts,
+            accounts.assign(
+                account=accounts["account"].map(lambda a: label(f"budget_variance_{a}"))
+            ),
             "period_start",
             "actual",
             "account",

@@ -72,20 +72,7 @@ rows = pd.concat(
 )
 history = {kpi: part.set_index("period_start")["value"] for kpi, part in rows.groupby("kpi")}
 
-stale = query.dq_table("dq_freshness")
-covered = pd.to_datetime(stale["latest_data_date"])
-# Ledger files carry a month per row: a month's row covers the whole month.
-monthly = stale["entity"].isin(["gl_expenses", "budget"])
-covered = covered.where(~monthly, covered + pd.offsets.MonthEnd(0))
-stale = stale[covered.notna() & (covered < pd.Timestamp(week + timedelta(days=6)))]
-if not stale.empty:
-    st.warning(
-        "Some sources end before this week does, so their KPIs are partial: "
-        + "; ".join(
-            f"{r.entity} up to {pd.Timestamp(r.latest_data_date):%d %b}" for r in stale.itertuples()
-        )
-        + "."
-    )
+components.partial_sources_warning(week + timedelta(days=6))
 if f.provider:
     st.info(
         "Cost KPIs have no provider scope; the cost cards show "
