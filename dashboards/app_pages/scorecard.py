@@ -8,7 +8,7 @@ from datetime import timedelta
 import pandas as pd
 import streamlit as st
 
-from dashboards import components, query
+from dashboards import components, filters, query
 from dashboards.bands import delta_color, shortfall, status, worst_first
 from dashboards.charts import bars
 from dashboards.formatting import NULL, fmt, fmt_delta, is_null, label, null_reason
@@ -49,7 +49,7 @@ GROUPS = {
 }
 COST_KPIS = set(GROUPS["Cost"])
 PAYER_DRIVEN = {"initial_denial_rate", "days_in_ar", "ar_over_90_share", "payments"}
-CARDS_PER_ROW = 5
+CARDS_PER_ROW = 4  # readable on a 1366-pixel laptop and on a projector
 SPARK_WEEKS = 13
 
 f = components.selection()
@@ -175,10 +175,13 @@ if drill in targets:
         if parts.empty:
             continue
         top = parts.iloc[0]
-        who = "Location" if level == "location" else "Provider"
+        who = (
+            filters.location_name(top.scope_id)
+            if level == "location"
+            else "Provider " + top.scope_id
+        )
         st.markdown(
-            f"Driving it: **{who} {top.scope_id}** at {fmt(top.value, target.unit)} "
-            f"(target {target.band_text()})."
+            f"Driving it: **{who}** at {fmt(top.value, target.unit)} (target {target.band_text()})."
         )
         shown = parts.assign(
             value=parts["value"].map(lambda v: fmt(v, target.unit)),
