@@ -69,14 +69,16 @@
         )
     end
 {%- endmacro %}
+{#- from_utc_timestamp gives a session-zone timestamp; the lake's are wall-clock
+    (timestamp_ntz), like DuckDB's TIMESTAMP, and the session zone is UTC. -#}
 {% macro spark__to_local_ts(ts, offset_minutes, timezone) -%}
     case
         when {{ ts }} is null then null
         when {{ offset_minutes }} is null or {{ timezone }} is null then {{ ts }}
-        else from_utc_timestamp(
+        else cast(from_utc_timestamp(
             {{ ts }} - make_interval(0, 0, 0, 0, 0, cast({{ offset_minutes }} as int), 0),
             {{ timezone }}
-        )
+        ) as timestamp_ntz)
     end
 {%- endmacro %}
 
