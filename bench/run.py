@@ -140,7 +140,9 @@ def main(
     / "benchmarks.md",
     run_sizes: Annotated[
         str | None,
-        typer.Option(help="Sizes that also time the whole `clinicops run` (default: all)."),
+        typer.Option(
+            help='Sizes that also time the whole `clinicops run` (default: all; "" for none).'
+        ),
     ] = None,
     increment: Annotated[
         bool, typer.Option(help="Time a one-week increment on the largest size.")
@@ -153,7 +155,7 @@ def main(
         raise typer.BadParameter(f"unknown size(s) {unknown}; choose from {list(practices.SIZES)}")
     order = [practices.SIZES[s] for s in practices.SIZES if s in chosen]
     increment_size = order[-1].name if increment else None
-    whole = set(chosen if run_sizes is None else run_sizes.split(","))
+    whole = set(chosen if run_sizes is None else [s.strip() for s in run_sizes.split(",")])
     work = work.resolve()
     work.mkdir(parents=True, exist_ok=True)
     command = "python -m bench.run " + shlex.join(
