@@ -28,7 +28,8 @@ def test_harness_runs_on_the_small_practice(tmp_path) -> None:
         cwd=PROJECT_ROOT,
         capture_output=True,
         text=True,
-        timeout=900,
+        # generous: on a quiet machine it takes about 1.5 minutes, on a shared one far more
+        timeout=1800,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-5000:]
     assert "| practice | step | wall s (median) |" in proc.stdout
@@ -43,7 +44,7 @@ def test_harness_runs_on_the_small_practice(tmp_path) -> None:
     }  # fmt: skip
     for runs in raw.values():
         (run,) = runs
-        assert 0 < run["seconds"] < 900
+        assert 0 < run["seconds"] < 1800
         assert 50 * 2**20 < run["peak_rss"] < 16 * 2**30
     full = sum(raw[f"small/{step}"][0]["seconds"] for step in ("land", "dbt build", "publish"))
     assert raw["small/floor"][0]["seconds"] < full
