@@ -132,7 +132,7 @@ for group, kpis in GROUPS.items():
     st.subheader(group)
     per_row = math.ceil(len(kpis) / math.ceil(len(kpis) / CARDS_PER_ROW))  # balanced rows
     for start in range(0, len(kpis), per_row):
-        columns = st.columns(CARDS_PER_ROW)
+        columns = st.columns(per_row)
         for column, kpi in zip(columns, kpis[start : start + per_row], strict=False):
             with column:
                 summary.append(card(kpi))
