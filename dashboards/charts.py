@@ -56,7 +56,7 @@ def _style(fig: go.Figure, title: str, unit: str | None, height: int = HEIGHT) -
 def _monthly(fig: go.Figure) -> bool:
     """Month-grain figures get month names on the axis, not the day Plotly picks."""
     values = [x for trace in fig.data for x in (trace.x if trace.x is not None else ())]
-    days = pd.to_datetime(pd.Series(values), errors="coerce")
+    days = pd.to_datetime(pd.Series(values), errors="coerce", format="mixed")
     return bool(len(days)) and days.notna().all() and (days.dt.day == 1).all()
 
 

@@ -93,7 +93,7 @@ with right:
     )
 components.table(
     this_year[["period_start", "line", "actual", "budget", "variance"]]
-    .round(2)
+    .round({"actual": 2, "budget": 2, "variance": 2})
     .sort_values(["line", "period_start"]),
     f"Actual vs budget by month and line, {year}",
     height=300,
