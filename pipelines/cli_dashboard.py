@@ -38,6 +38,7 @@ def streamlit_command(port: int) -> list[str]:
         "--server.fileWatcherType", "none",
         "--server.runOnSave", "false",
         "--theme.base", "light",
+        "--client.toolbarMode", "viewer",
     ]  # fmt: skip
 
 
