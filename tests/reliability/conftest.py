@@ -103,7 +103,18 @@ def baseline_home(small_practice, tmp_path_factory) -> Home:
 def kpi_values(serving: Path) -> pl.DataFrame:
     with duckdb.connect(str(serving), read_only=True) as con:
         frame = con.sql("select * from marts.kpi_values").pl()
-    return frame.sort(frame.columns, nulls_last=True)
+    keys = [c for c, dtype in frame.schema.items() if not dtype.is_float()]
+    return frame.sort(keys, nulls_last=True)
+
+
+def assert_same_kpis(got: pl.DataFrame, expected: pl.DataFrame) -> None:
+    """Same rows; figures equal up to float summation order (DuckDB sums in parallel)."""
+    keys = [c for c, dtype in expected.schema.items() if not dtype.is_float()]
+    assert got.select(keys).equals(expected.select(keys))
+    for column in set(expected.columns) - set(keys):
+        a, b = got[column], expected[column]
+        close = (a - b).abs() <= 1e-9 * (1 + b.abs())
+        assert (close.fill_null(False) | (a.is_null() & b.is_null())).all(), column
 
 
 def sha256(path: Path) -> str:
