@@ -31,12 +31,5 @@ unioned as (
 )
 
 select
-    cast(period_grain as {{ dbt.type_string() }}) as period_grain,
-    cast(period_start as date) as period_start,
-    cast(scope as {{ dbt.type_string() }}) as scope,
-    cast(scope_id as {{ dbt.type_string() }}) as scope_id,
-    cast(kpi as {{ dbt.type_string() }}) as kpi,
-    cast(value as double) as value,
-    cast(numerator as double) as numerator,
-    cast(denominator as double) as denominator
+    {{ kpi_columns() }}
 from unioned
