@@ -243,16 +243,19 @@ def wait_heatmap(start: date, end: date, location: str | None, provider: str | N
         "group by all order by weekday, hour",
         start,
         end,
-        location,
-        location,
-        provider,
-        provider,
+        *_scope_params(location, provider),
     )
 
 
 def _scoped(alias: str = "") -> str:
     """Location and provider conditions (each null = all) on a claim-attributed table."""
     return f"(? is null or {alias}location_id = ?) and (? is null or {alias}provider_id = ?)"
+
+
+def _scope_params(location: str | None, provider: str | None) -> tuple:
+    """The parameters of a `(? is null or location = ?) and (? is null or provider = ?)`
+    filter, `_scoped` or a table's own: each value twice, in that order."""
+    return (location, location, provider, provider)
 
 
 def denials_by_reason(start: date, end: date, location: str | None, provider: str | None):
@@ -265,10 +268,7 @@ def denials_by_reason(start: date, end: date, location: str | None, provider: st
         "group by all order by denials desc",
         start,
         end,
-        location,
-        location,
-        provider,
-        provider,
+        *_scope_params(location, provider),
     )
 
 
@@ -284,10 +284,7 @@ def first_responses_by_payer(start: date, end: date, location: str | None, provi
         + " group by all order by claims_denied desc",
         start,
         end,
-        location,
-        location,
-        provider,
-        provider,
+        *_scope_params(location, provider),
     )
 
 
@@ -298,10 +295,7 @@ def ar_by_payer(location: str | None, provider: str | None):
         "c.financial_class, count(*) as open_claims, sum(c.ar_balance)::double as ar_balance "
         "from marts.fct_claims c left join marts.dim_payers p using (payer_id) "
         "where c.ar_balance <> 0 and " + _scoped("c.") + " group by all order by ar_balance desc",
-        location,
-        location,
-        provider,
-        provider,
+        *_scope_params(location, provider),
     )
 
 
@@ -317,10 +311,7 @@ def charges_by_payer_cpt(start: date, end: date, location: str | None, provider:
         "group by all order by gross_charges desc",
         start,
         end,
-        location,
-        location,
-        provider,
-        provider,
+        *_scope_params(location, provider),
     )
 
 
