@@ -7,7 +7,8 @@ denominators (a per-FTE rate keeps the FTE of the quarter's last day). A median 
 be rebuilt from monthly medians, so a quarter shows none.
 
 Small cells: a count of 1 to 10 (visits, appointments, claims, terminations), and any
-rate or median built on one, is suppressed, as health-data publication rules require.
+rate or median built on one, is suppressed by the rule the board's dashboard reads share
+(`dashboards.access.small_cells`), judged here on the combined cell.
 """
 
 from __future__ import annotations
@@ -18,30 +19,14 @@ from datetime import date
 
 import polars as pl
 
+from dashboards.access.small_cells import SMALL_CELL, guards, is_small
 from dashboards.reports.periods import Period
 
-SMALL_CELL = 11  # counts below this (and above zero) are not published
+__all__ = ["SMALL_CELL", "MISSING", "Cell", "KpiTable", "is_median"]
 
 _AT_PERIOD_END = {"ar_balance", "days_in_ar", "ar_over_90_share", "support_staff_per_provider_fte"}
 _PER_FTE = {"visits_per_provider_fte", "work_rvus_per_provider_fte"}
 _LONE_MEDIANS = {"new_patient_lead_time_days", "charge_lag_days"}
-
-# Which parts of a KPI's row are counts of events or people.
-_COUNT_PARTS: dict[str, tuple[str, ...]] = {
-    "completed_visits": ("value",),
-    "no_show_rate": ("numerator", "denominator"),
-    "late_cancel_rate": ("numerator", "denominator"),
-    "new_patient_share": ("numerator", "denominator"),
-    "initial_denial_rate": ("numerator", "denominator"),
-    "staff_turnover_rate": ("numerator",),
-    "visits_per_provider_fte": ("numerator",),
-    "cost_per_visit": ("denominator",),
-    "labor_cost_per_visit": ("denominator",),
-    "budget_variance_completed_visits": ("numerator", "denominator"),
-}
-# Medians carry no count of their own: they are judged by the count they are taken over.
-_MEDIAN_OVER = {"new_patient_lead_time_days": ("new_patient_share", "numerator")}
-_VISIT_MEDIANS = ("lobby_wait_min", "wait_for_provider_min", "cycle_time_min")
 
 
 def is_median(kpi: str) -> bool:
@@ -79,6 +64,17 @@ class KpiTable:
                 "scope", "scope_id", "kpi", "period_start", "value", "numerator", "denominator"
             ).iter_rows()
         }
+        # Rows a board member read already suppressed (`dashboards.access`): their months
+        # cannot be shown, nor rebuilt into a quarter.
+        self._suppressed = (
+            set(
+                months.filter(pl.col("suppressed"))
+                .select("scope", "scope_id", "kpi", "period_start")
+                .iter_rows()
+            )
+            if "suppressed" in months.columns
+            else set()
+        )
 
     def row(self, kpi: str, month: date, scope: str = "practice", scope_id: str = "all"):
         return self._rows.get((scope, scope_id, kpi, month))
@@ -92,6 +88,8 @@ class KpiTable:
     def cell(
         self, kpi: str, period: Period, scope: str = "practice", scope_id: str = "all"
     ) -> Cell:
+        if any((scope, scope_id, kpi, m) in self._suppressed for m in period.month_starts):
+            return Cell(None, suppressed=True)
         combined = self._combine(kpi, period, scope, scope_id)
         if combined.present and self._small(kpi, combined, period, scope, scope_id):
             return Cell(combined.value, combined.numerator, combined.denominator, suppressed=True)
@@ -126,14 +124,11 @@ class KpiTable:
         return Cell(value, numerator, denominator)
 
     def _small(self, kpi: str, cell: Cell, period: Period, scope: str, scope_id: str) -> bool:
-        if kpi.removesuffix("_p50").removesuffix("_p90") in _VISIT_MEDIANS:
-            guard = self._combine("completed_visits", period, scope, scope_id)
-            return _is_small(guard.value)
-        if kpi in _MEDIAN_OVER:
-            other, part = _MEDIAN_OVER[kpi]
-            return _is_small(getattr(self._combine(other, period, scope, scope_id), part))
-        return any(_is_small(getattr(cell, part)) for part in _COUNT_PARTS.get(kpi, ()))
-
-
-def _is_small(count: float | None) -> bool:
-    return count is not None and 0 < count < SMALL_CELL
+        return any(
+            is_small(
+                getattr(
+                    cell if guard == kpi else self._combine(guard, period, scope, scope_id), part
+                )
+            )
+            for guard, part in guards(kpi)
+        )
