@@ -125,12 +125,45 @@ class Reports(_Strict):
     deck_provider_ids: bool = False
 
 
+ROLES = ("admin", "manager", "location_manager", "physician", "board")
+BCRYPT_HASH = r"^\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}$"
+
+
+class User(_Strict):
+    """One dashboard user: a role and what it is bound to, and a bcrypt hash (never the
+    password). `role: null` is allowed and sees nothing, so access can be withdrawn
+    without deleting the user's history in the audit log."""
+
+    role: Literal[ROLES] | None = None
+    provider_id: str | None = None  # physicians
+    location_ids: list[str] = Field(default_factory=list)  # location managers
+    password_hash: str = Field(pattern=BCRYPT_HASH)
+
+    @model_validator(mode="after")
+    def _bound(self) -> User:
+        if self.role == "physician" and not self.provider_id:
+            raise ValueError("a physician needs a provider_id")
+        if self.role == "location_manager" and not self.location_ids:
+            raise ValueError("a location manager needs location_ids")
+        return self
+
+
+class Access(_Strict):
+    """Who may sign in to the dashboards. Users may also live in `<home>/secrets/users.yaml`
+    (written by `clinicops demo` and `clinicops users`), which keeps hashes out of a
+    config file that is often kept in version control."""
+
+    session_idle_minutes: float = Field(default=30, gt=0)
+    users: dict[str, User] = Field(default_factory=dict)
+
+
 class Config(_Strict):
     practice: Practice = Practice()
     sources: dict[str, SourceConfig] = Field(default_factory=dict)
     targets: dict[str, TargetOverride] = Field(default_factory=dict)
     alerts: Alerts = Alerts()
     reports: Reports = Reports()
+    access: Access = Access()
 
     @field_validator("sources")
     @classmethod
