@@ -9,6 +9,8 @@ a board member's page or download gets it. Both ask `guards` which counts judge 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import pandas as pd
 
 SMALL_CELL = 11  # counts below this (and above zero) are not published
@@ -30,7 +32,7 @@ _COUNT_PARTS: dict[str, tuple[str, ...]] = {
 _MEDIAN_OVER = {"new_patient_lead_time_days": ("new_patient_share", "numerator")}
 _VISIT_MEDIANS = ("lobby_wait_min", "wait_for_provider_min", "cycle_time_min")
 
-_KEY = ["period_grain", "period_start", "scope", "scope_id"]
+KEY = ["period_grain", "period_start", "scope", "scope_id"]
 PARTS = ("value", "numerator", "denominator")
 
 
@@ -53,20 +55,27 @@ def is_small(count: float | None) -> bool:
     return count is not None and not pd.isna(count) and 0 < count < SMALL_CELL
 
 
-def suppress(rows: pd.DataFrame, guard_rows: pd.DataFrame) -> pd.DataFrame:
-    """Rows of `marts.kpi_values` with small cells nulled and flagged `suppressed`.
-
-    `guard_rows` holds the rows of `guard_kpis(...)` for the same periods and scopes
-    (overlapping `rows` is fine); a guard without a row means no activity, not small."""
-    counts = {
-        tuple(row[: len(_KEY) + 1]): dict(zip(PARTS, row[len(_KEY) + 1 :], strict=True))
-        for row in guard_rows[[*_KEY, "kpi", *PARTS]].itertuples(index=False)
-    }
-    flags = [
-        any(is_small(counts.get((*key, guard), {}).get(part)) for guard, part in guards(kpi))
-        for *key, kpi in rows[[*_KEY, "kpi"]].itertuples(index=False)
+def flags(keys: Iterable[tuple], guard_rows: Iterable[tuple]) -> list[bool]:
+    """Whether each row is a small cell, for rows given by their key (period_grain,
+    period_start, scope, scope_id, kpi) and the full rows (key, value, numerator,
+    denominator) of the guard KPIs for the same periods and scopes; a guard without a row
+    means no activity, not a small count."""
+    counts = {tuple(row[:5]): dict(zip(PARTS, row[5:], strict=True)) for row in guard_rows}
+    return [
+        any(is_small(counts.get((*key[:4], guard), {}).get(part)) for guard, part in guards(key[4]))
+        for key in keys
     ]
-    out = rows.assign(suppressed=flags)
+
+
+def suppress(rows: pd.DataFrame, guard_rows: pd.DataFrame) -> pd.DataFrame:
+    """Rows of `marts.kpi_values` with small cells nulled and flagged `suppressed`
+    (`guard_rows` as for `flags`; overlapping `rows` is fine)."""
+    out = rows.assign(
+        suppressed=flags(
+            rows[[*KEY, "kpi"]].itertuples(index=False),
+            guard_rows[[*KEY, "kpi", *PARTS]].itertuples(index=False),
+        )
+    )
     for part in PARTS:
         if part in out:
             out[part] = out[part].astype("float64").mask(out["suppressed"])
