@@ -6,6 +6,12 @@ connection is read-only and cached per *file identity* (inode and modification t
 published state, and the next query opens it whole while older connections keep reading
 the previous file whole. Results are cached under the same identity, so a publish also
 invalidates every cached frame without a timer.
+
+Every public function reads as `access.current()` and returns only what
+`dashboards/access/policy.py` lets that principal see: a single-scope request outside it
+raises `AccessDenied`, a breakdown drops the rows. The cache never hands one principal
+another's answer: principal-derived filters are SQL parameters (part of the cache key),
+and everything else is cut from a copy after the cache.
 """
 
 from __future__ import annotations
@@ -18,6 +24,9 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import streamlit as st
+
+from dashboards import access
+from dashboards.access import policy, small_cells
 
 HOME_ENV = "CLINICOPS_HOME"
 
@@ -72,9 +81,31 @@ def _frame(current: Stamp, sql: str, params: tuple) -> pd.DataFrame:
         return cur.sql(sql, params=list(params)).df()
 
 
-def frame(sql: str, *params) -> pd.DataFrame:
-    """Run a read-only query against the current published state (cached)."""
+def _read(sql: str, *params) -> pd.DataFrame:
+    """Run a read-only query against the current published state (cached, unscoped: only
+    for this module's functions, which scope what they return)."""
     return _frame(stamp(), sql, tuple(params)).copy()
+
+
+def _who() -> access.Principal:
+    """The principal of this read; refused when nobody is signed in or they have no role."""
+    principal = access.current()
+    policy.role_of(principal)
+    return principal
+
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def _directory(current: Stamp) -> policy.Directory:
+    locations = _frame(current, "select location_id from marts.dim_locations", ())
+    homes = _frame(current, "select provider_id, home_location_id from marts.dim_providers", ())
+    return policy.Directory(
+        frozenset(locations["location_id"]),
+        dict(homes[["provider_id", "home_location_id"]].itertuples(index=False)),
+    )
+
+
+def directory() -> policy.Directory:
+    return _directory(stamp())
 
 
 # -- what was published ------------------------------------------------------------------
@@ -118,6 +149,7 @@ def _calendar(current: Stamp) -> Calendar:
 
 
 def calendar() -> Calendar:
+    _who()
     return _calendar(stamp())
 
 
@@ -139,18 +171,33 @@ def period_starts(grain: str) -> list[date]:
 
 
 def locations() -> pd.DataFrame:
-    return frame("select location_id, location_name from marts.dim_locations order by location_id")
-
-
-def providers() -> pd.DataFrame:
-    return frame(
-        "select provider_id, role, home_location_id, fte from marts.dim_providers "
-        "order by provider_id"
+    """The locations this principal may pick in a filter."""
+    return policy.location_directory(
+        _who(),
+        _read("select location_id, location_name from marts.dim_locations order by location_id"),
     )
 
 
+def providers() -> pd.DataFrame:
+    """The providers this principal may know exist (a physician: themselves; the board: none)."""
+    rows = _read(
+        "select provider_id, role, home_location_id, fte from marts.dim_providers "
+        "order by provider_id"
+    )
+    return policy.provider_directory(_who(), rows, directory()).reset_index(drop=True)
+
+
+def offers_all_locations() -> bool:
+    return policy.offers_all_locations(_who(), directory())
+
+
+def offers_all_providers() -> bool:
+    return policy.offers_all_providers(_who())
+
+
 def targets() -> pd.DataFrame:
-    return frame(
+    _who()
+    return _read(
         "select kpi, direction, target_low, target_high, unit, source, note "
         "from marts.kpi_targets order by kpi"
     )
@@ -159,12 +206,44 @@ def targets() -> pd.DataFrame:
 # -- kpi_values --------------------------------------------------------------------------
 
 
+_KPI_COLUMNS = "period_grain, period_start, scope, scope_id, kpi, value, numerator, denominator"
+
+
+def _for_board(rows: pd.DataFrame) -> pd.DataFrame:
+    """Small cells suppressed when the principal is one the rule applies to."""
+    if not policy.suppresses_small_cells(access.current()):
+        return rows
+    guards = sorted(small_cells.guard_kpis(rows["kpi"].unique()))
+    if rows.empty or not guards:
+        return rows.assign(suppressed=False)
+    guard_rows = _read(
+        f"select {_KPI_COLUMNS} from marts.kpi_values where list_contains(?, period_grain) "
+        "and list_contains(?, scope) and list_contains(?, scope_id) and list_contains(?, kpi) "
+        "and period_start between ? and ?",
+        sorted(rows["period_grain"].unique()),
+        sorted(rows["scope"].unique()),
+        sorted(rows["scope_id"].unique()),
+        guards,
+        rows["period_start"].min(),
+        rows["period_start"].max(),
+    )
+    return small_cells.suppress(rows, guard_rows)
+
+
+def _shown(rows: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """The columns a function promises, plus the board's `suppressed` flag."""
+    return rows[[*columns, *(["suppressed"] if "suppressed" in rows else [])]].reset_index(
+        drop=True
+    )
+
+
 def kpi_series(
     kpis: list[str], grain: str, scope: str, scope_ids: list[str], start: date, end: date
 ) -> pd.DataFrame:
     """Published KPI rows for some KPIs, scopes and a window of period starts."""
-    return frame(
-        "select period_grain, period_start, scope, scope_id, kpi, value, numerator, denominator "
+    policy.require_kpi_ids(_who(), scope, scope_ids, directory())
+    rows = _read(
+        f"select {_KPI_COLUMNS} "
         "from marts.kpi_values where period_grain = ? and scope = ? "
         "and list_contains(?, scope_id) and list_contains(?, kpi) "
         "and period_start between ? and ? order by kpi, scope_id, period_start",
@@ -175,14 +254,16 @@ def kpi_series(
         start,
         end,
     )
+    return _for_board(rows)
 
 
 def kpi_like(
     prefix: str, grain: str, scope: str, scope_ids: list[str], start: date, end: date
 ) -> pd.DataFrame:
     """Rows of a KPI family (`payer_mix_`, `ar_aging_`, `budget_variance_`)."""
-    return frame(
-        "select period_grain, period_start, scope, scope_id, kpi, value, numerator, denominator "
+    policy.require_kpi_ids(_who(), scope, scope_ids, directory())
+    rows = _read(
+        f"select {_KPI_COLUMNS} "
         "from marts.kpi_values where period_grain = ? and scope = ? "
         "and list_contains(?, scope_id) and starts_with(kpi, ?) "
         "and period_start between ? and ? order by kpi, scope_id, period_start",
@@ -193,26 +274,15 @@ def kpi_like(
         start,
         end,
     )
+    return _for_board(rows)
 
 
-def kpi_breakdown(kpi: str, grain: str, period_start: date, scope: str) -> pd.DataFrame:
-    """One KPI for one period across every location or provider (drill-downs, peers)."""
-    return frame(
-        "select scope_id, value, numerator, denominator from marts.kpi_values "
-        "where kpi = ? and period_grain = ? and period_start = ? and scope = ? "
-        "order by scope_id",
-        kpi,
-        grain,
-        period_start,
-        scope,
-    )
-
-
-def kpi_breakdown_window(
-    kpis: list[str], grain: str, start: date, end: date, scope: str
+def _breakdown(
+    kpis: list[str], grain: str, start: date, end: date, scope: str, location: str | None
 ) -> pd.DataFrame:
-    return frame(
-        "select period_start, scope_id, kpi, value from marts.kpi_values "
+    principal = _who()
+    rows = _read(
+        f"select {_KPI_COLUMNS} from marts.kpi_values "
         "where list_contains(?, kpi) and period_grain = ? and period_start between ? and ? "
         "and scope = ? order by kpi, scope_id, period_start",
         kpis,
@@ -221,45 +291,74 @@ def kpi_breakdown_window(
         end,
         scope,
     )
+    if location is not None and scope == "provider":
+        # Narrowed before the peer rule, so the group it judges is the group shown.
+        rows = rows[rows["scope_id"].isin(directory().providers_at(frozenset({location})))]
+    return _for_board(policy.breakdown(principal, scope, rows, directory()))
+
+
+def kpi_breakdown(kpi: str, grain: str, period_start: date, scope: str) -> pd.DataFrame:
+    """One KPI for one period across every location or provider (drill-downs, peers)."""
+    rows = _breakdown([kpi], grain, period_start, period_start, scope, None)
+    return _shown(rows, ["scope_id", "value", "numerator", "denominator"])
+
+
+def kpi_breakdown_window(
+    kpis: list[str],
+    grain: str,
+    start: date,
+    end: date,
+    scope: str,
+    location: str | None = None,
+) -> pd.DataFrame:
+    """KPIs over a window across every location or provider; `location` narrows a provider
+    breakdown to the providers whose home location it is."""
+    rows = _breakdown(kpis, grain, start, end, scope, location)
+    return _shown(rows, ["period_start", "scope_id", "kpi", "value"])
 
 
 # -- marts beyond kpi_values (breakdowns the spec has no KPI row for) ---------------------
 
-_APPT_FILTER = (
-    "scheduled_date between ? and ? and (? is null or location_id = ?) "
-    "and (? is null or provider_id = ?)"
-)
+
+def _detail(location: str | None, provider: str | None) -> policy.Detail:
+    """The rows of a fact table this principal may read under a location/provider filter."""
+    return policy.detail(_who(), location, provider, directory())
+
+
+def _scoped(alias: str = "", provider_column: str = "provider_id") -> str:
+    """Location and provider conditions (each null = all) on a table with both columns."""
+    return (
+        f"(?::varchar[] is null or list_contains(?::varchar[], {alias}location_id)) and "
+        f"(?::varchar[] is null or list_contains(?::varchar[], {alias}{provider_column}))"
+    )
+
+
+def _scope_params(detail: policy.Detail) -> tuple:
+    """The parameters of a `_scoped` filter: each list twice, locations first."""
+    locations = None if detail.locations is None else list(detail.locations)
+    providers = None if detail.providers is None else list(detail.providers)
+    return (locations, locations, providers, providers)
 
 
 def wait_heatmap(start: date, end: date, location: str | None, provider: str | None):
     """Median waits of completed visits by weekday and hour of the scheduled start."""
-    return frame(
+    return _read(
         "select isodow(scheduled_start) as weekday, hour(scheduled_start) as hour, "
         "count(*) as visits, "
         "quantile_cont(lobby_wait_min, 0.5) as lobby_wait_min_p50, "
         "quantile_cont(wait_for_provider_min, 0.5) as wait_for_provider_min_p50, "
         "quantile_cont(cycle_time_min, 0.5) as cycle_time_min_p50 "
-        "from marts.fct_appointments where status = 'completed' and " + _APPT_FILTER + " "
+        "from marts.fct_appointments where status = 'completed' "
+        "and scheduled_date between ? and ? and " + _scoped() + " "
         "group by all order by weekday, hour",
         start,
         end,
-        *_scope_params(location, provider),
+        *_scope_params(_detail(location, provider)),
     )
 
 
-def _scoped(alias: str = "") -> str:
-    """Location and provider conditions (each null = all) on a claim-attributed table."""
-    return f"(? is null or {alias}location_id = ?) and (? is null or {alias}provider_id = ?)"
-
-
-def _scope_params(location: str | None, provider: str | None) -> tuple:
-    """The parameters of a `(? is null or location = ?) and (? is null or provider = ?)`
-    filter, `_scoped` or a table's own: each value twice, in that order."""
-    return (location, location, provider, provider)
-
-
 def denials_by_reason(start: date, end: date, location: str | None, provider: str | None):
-    return frame(
+    return _read(
         "select coalesce(carc_code, 'none given') as carc_code, "
         "coalesce(carc_reason_description, reason_code, 'no reason code') as reason, "
         "count(*) as denials, count(distinct claim_id) as claims "
@@ -268,13 +367,13 @@ def denials_by_reason(start: date, end: date, location: str | None, provider: st
         "group by all order by denials desc",
         start,
         end,
-        *_scope_params(location, provider),
+        *_scope_params(_detail(location, provider)),
     )
 
 
 def first_responses_by_payer(start: date, end: date, location: str | None, provider: str | None):
     """Claims whose first payer response fell in the window, and how many were denied."""
-    return frame(
+    return _read(
         "select c.payer_id, coalesce(p.payer_name, c.payer_id, 'unknown payer') as payer_name, "
         "c.financial_class, count(*) as claims_responded, "
         "count(*) filter (where c.is_initial_denial) as claims_denied "
@@ -284,64 +383,70 @@ def first_responses_by_payer(start: date, end: date, location: str | None, provi
         + " group by all order by claims_denied desc",
         start,
         end,
-        *_scope_params(location, provider),
+        *_scope_params(_detail(location, provider)),
     )
 
 
 def ar_by_payer(location: str | None, provider: str | None):
     """Open claim balances today (as published), by payer."""
-    return frame(
+    return _read(
         "select c.payer_id, coalesce(p.payer_name, c.payer_id, 'unknown payer') as payer_name, "
         "c.financial_class, count(*) as open_claims, sum(c.ar_balance)::double as ar_balance "
         "from marts.fct_claims c left join marts.dim_payers p using (payer_id) "
         "where c.ar_balance <> 0 and " + _scoped("c.") + " group by all order by ar_balance desc",
-        *_scope_params(location, provider),
+        *_scope_params(_detail(location, provider)),
     )
 
 
 def charges_by_payer_cpt(start: date, end: date, location: str | None, provider: str | None):
-    return frame(
+    return _read(
         "select ch.payer_id, "
         "coalesce(p.payer_name, ch.payer_id, 'unknown payer') as payer_name, ch.cpt_code, "
         "count(*) as charge_lines, sum(ch.units) as units, "
         "sum(ch.charge_amount)::double as gross_charges, sum(ch.work_rvus)::double as work_rvus "
         "from marts.fct_charges ch left join marts.dim_payers p using (payer_id) "
-        "where ch.service_date between ? and ? "
-        "and (? is null or ch.location_id = ?) and (? is null or ch.rendering_provider_id = ?) "
-        "group by all order by gross_charges desc",
+        "where ch.service_date between ? and ? and "
+        + _scoped("ch.", "rendering_provider_id")
+        + " group by all order by gross_charges desc",
         start,
         end,
-        *_scope_params(location, provider),
+        *_scope_params(_detail(location, provider)),
     )
 
 
 def payer_yield(start: date, end: date, location: str | None):
     """Charges and payments by financial class over a window: the what-if's collection yield."""
-    return frame(
+    policy.require_costs(_who())
+    locations = _scope_params(_detail(location, None))[:2]
+    return _read(
         "with ch as (select financial_class, sum(charge_amount)::double as gross_charges "
         "from marts.fct_charges where service_date between ? and ? "
-        "and (? is null or location_id = ?) group by all), "
+        "and (?::varchar[] is null or list_contains(?::varchar[], location_id)) group by all), "
         "pay as (select c.financial_class, sum(t.payment)::double as payments "
         "from marts.fct_transactions t join marts.fct_claims c using (claim_id) "
-        "where t.posted_date between ? and ? and (? is null or t.location_id = ?) "
+        "where t.posted_date between ? and ? "
+        "and (?::varchar[] is null or list_contains(?::varchar[], t.location_id)) "
         "group by all) "
         "select financial_class, coalesce(gross_charges, 0) as gross_charges, "
         "coalesce(payments, 0) as payments from ch full join pay using (financial_class) "
         "order by financial_class",
         start,
         end,
-        location,
-        location,
+        *locations,
         start,
         end,
-        location,
-        location,
+        *locations,
     )
 
 
 def non_labor_by_account(start: date, end: date, location: str | None):
     """Monthly GL actuals by account, from the published budget-variance rows."""
-    return frame(
+    principal = _who()
+    policy.require_costs(principal)
+    scope, scope_id = ("location", location) if location else ("practice", "all")
+    policy.require_kpi_ids(principal, scope, [scope_id], directory())
+    # GL accounts carry money only: no count for the small-cell rule to judge.
+    return _read(
         "select period_start, scope_id, replace(kpi, 'budget_variance_', '') as account, "
         "numerator as actual, denominator as budget from marts.kpi_values "
         "where period_grain = 'month' and starts_with(kpi, 'budget_variance_') "
@@ -351,16 +456,15 @@ def non_labor_by_account(start: date, end: date, location: str | None):
         "order by period_start, account",
         start,
         end,
-        "location" if location else "practice",
-        location or "all",
+        scope,
+        scope_id,
     )
 
 
 # -- data quality -------------------------------------------------------------------------
 
-
-def dq_table(name: str) -> pd.DataFrame:
-    allowed = {
+DQ_TABLES = frozenset(
+    {
         "dq_deliveries",
         "dq_freshness",
         "dq_orphans",
@@ -369,6 +473,11 @@ def dq_table(name: str) -> pd.DataFrame:
         "dq_unmatched_cpt",
         "dq_wait_violations",
     }
-    if name not in allowed:
+)
+
+
+def dq_table(name: str) -> pd.DataFrame:
+    if name not in DQ_TABLES:
         raise ValueError(f"not a data-quality table: {name}")
-    return frame(f"select * from marts.{name}")
+    policy.require_data_quality(_who(), name)
+    return _read(f"select * from marts.{name}")

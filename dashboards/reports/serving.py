@@ -1,6 +1,11 @@
 """Read-only access to a home's serving file for reports: the published KPI rows, their
 targets and the data-quality marts. Nothing here holds a lock the pipeline needs: the
-connection is read-only and closed as soon as the report has its rows."""
+connection is read-only and closed as soon as the report has its rows.
+
+A report reads as `access.current()` (the CLI acts as its admin user, the dashboard's deck
+button as the signed-in user) and gets only what `dashboards/access/policy.py` allows:
+a board member's deck is built from practice and location rows with small cells
+suppressed, and the data-quality counts without file names or errors."""
 
 from __future__ import annotations
 
@@ -10,6 +15,9 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
+
+from dashboards import access
+from dashboards.access import policy, small_cells
 
 
 @dataclass(frozen=True)
@@ -42,6 +50,8 @@ class Serving:
 
 
 def read_serving(path: Path, grains: tuple[str, ...] = ("month",)) -> Serving:
+    principal = access.current()
+    policy.role_of(principal)
     if not path.exists():
         raise FileNotFoundError(f"{path} does not exist; run `clinicops run` first")
     with duckdb.connect(str(path), read_only=True) as con:
@@ -50,6 +60,7 @@ def read_serving(path: Path, grains: tuple[str, ...] = ("month",)) -> Serving:
             "denominator from marts.kpi_values where list_contains(?, period_grain)",
             params=[list(grains)],
         ).pl()
+        kpis = _scoped_kpis(principal, kpis, _directory(con))
         targets = {
             row[0]: Target(*row)
             for row in con.sql(
@@ -75,7 +86,40 @@ def read_serving(path: Path, grains: tuple[str, ...] = ("month",)) -> Serving:
                 ("charge lines with an unmatched CPT code", "dq_unmatched_cpt"),
             )
         }
+    quality = policy.data_quality_in_reports(principal)
+    if quality == "counts":
+        deliveries = deliveries.select(policy.DQ_COUNT_COLUMNS)
+    elif quality == "none":
+        deliveries, rejected, dq_counts = deliveries.clear(), rejected.clear(), {}
     return Serving(kpis, targets, as_of, published_at, deliveries, rejected, dq_counts)
+
+
+def _directory(con: duckdb.DuckDBPyConnection) -> policy.Directory:
+    locations = con.sql("select location_id from marts.dim_locations").fetchall()
+    homes = con.sql("select provider_id, home_location_id from marts.dim_providers").fetchall()
+    return policy.Directory(frozenset(row[0] for row in locations), dict(homes))
+
+
+def _scoped_kpis(
+    principal: access.Principal, kpis: pl.DataFrame, directory: policy.Directory
+) -> pl.DataFrame:
+    """The rows the principal may read, small cells suppressed for the board. A report
+    names no peer, so a physician gets their own rows and no peer distribution."""
+    keep = pl.lit(False)
+    for scope in ("practice", "location", "provider"):
+        allowed = policy.kpi_ids(principal, scope, directory)
+        ids = pl.lit(True) if allowed is None else pl.col("scope_id").is_in(sorted(allowed))
+        keep = keep | ((pl.col("scope") == scope) & ids)
+    kpis = kpis.filter(keep)
+    if not policy.suppresses_small_cells(principal):
+        return kpis
+    key = [*small_cells.KEY, "kpi"]
+    flags = small_cells.flags(kpis.select(key).iter_rows(), kpis.iter_rows())
+    kpis = kpis.with_columns(suppressed=pl.Series(flags, dtype=pl.Boolean))
+    return kpis.with_columns(
+        pl.when(pl.col("suppressed")).then(None).otherwise(pl.col(part)).alias(part)
+        for part in small_cells.PARTS
+    )
 
 
 def published_as_of(path: Path) -> date:

@@ -1,5 +1,6 @@
 """Dashboards read `$CLINICOPS_HOME/serving.duckdb`; these fixtures point that at the
-session's sample home, built once by the real `clinicops run` (tests/conftest.py)."""
+session's sample home, built once by the real `clinicops run` (tests/conftest.py), and
+bind an admin for reads made in the test's own thread (tests/access tests every role)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,14 @@ import os
 
 import pytest
 
+from dashboards.access import Principal, Role, acting_as
 from pipelines.lake import Home
+
+
+@pytest.fixture(autouse=True)
+def admin():
+    with acting_as(Principal("test:admin", Role.ADMIN)) as principal:
+        yield principal
 
 
 @pytest.fixture(scope="session")

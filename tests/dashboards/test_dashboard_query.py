@@ -40,7 +40,7 @@ def test_the_connection_cannot_write(tmp_path, monkeypatch):
     monkeypatch.setenv(query.HOME_ENV, str(tmp_path))
     publish_fake(tmp_path, "2026-01-04")
     with pytest.raises(duckdb.Error):
-        query.frame("create table marts.scribble (a int)")
+        query._read("create table marts.scribble (a int)")
 
 
 def test_a_home_without_a_serving_file_says_so(tmp_path, monkeypatch):
