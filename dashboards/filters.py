@@ -169,11 +169,14 @@ def sidebar() -> Filters:
     _seed_from_url()
     locations = query.locations()
     providers = query.providers()
-    loc_ids = [ALL, *locations["location_id"]]
-    prov_ids = [ALL, *providers["provider_id"]]
+    # "All" is offered only where the role can read it (not a physician's practice, nor a
+    # location manager's practice unless every location is theirs); a value from a URL
+    # outside the role falls back to the first choice.
+    loc_ids = ([ALL] if query.offers_all_locations() else []) + list(locations["location_id"])
+    prov_ids = ([ALL] if query.offers_all_providers() else []) + list(providers["provider_id"])
     for key, allowed in (("loc", loc_ids), ("prov", prov_ids)):
         if st.session_state.get(_KEYS[key]) not in allowed:
-            st.session_state[_KEYS[key]] = ALL
+            st.session_state[_KEYS[key]] = allowed[0] if allowed else ALL
 
     with st.sidebar:
         st.markdown("### Filters")

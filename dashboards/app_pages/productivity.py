@@ -46,13 +46,21 @@ st.markdown(
     f"{info.home_location_id}"
 )
 
+# The query layer narrows peers to the location before it judges the group, so a
+# physician's peers stay anonymous and a group under 3 shows none.
 everyone = query.kpi_breakdown_window(KPIS, f.grain, f.start, f.current, "provider")
+peer_rows = everyone
 if f.location:
-    at_location = set(directory.loc[directory["home_location_id"] == f.location, "provider_id"])
-    peer_rows = everyone[everyone["scope_id"].isin(at_location | {provider})]
+    at_location = query.kpi_breakdown_window(
+        KPIS, f.grain, f.start, f.current, "provider", f.location
+    )
+    peer_rows = pd.concat(
+        [
+            everyone[everyone["scope_id"] == provider],
+            at_location[at_location["scope_id"] != provider],
+        ]
+    )
     st.caption(f"Peers: providers whose home location is {f.location}.")
-else:
-    peer_rows = everyone
 current = peer_rows[peer_rows["period_start"] == pd.Timestamp(f.current)]
 mine = current[current["scope_id"] == provider].set_index("kpi")["value"]
 peer_median = current[current["scope_id"] != provider].groupby("kpi")["value"].median()
