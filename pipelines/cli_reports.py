@@ -1,10 +1,11 @@
 """`clinicops deck` and `clinicops digest`: the board deck and the weekly digest of a
-home's serving file (dashboards/reports/). Registered on the main app by pipelines/cli.py.
+home's serving file (dashboards/reports/, files and alert state by pipelines/report_jobs.py).
+Registered on the main app by pipelines/cli.py.
 """
 
 from __future__ import annotations
 
-import os
+import getpass
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -12,11 +13,12 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from dashboards.access.principal import Principal, Role, acting_as
+from pipelines import report_jobs
 from pipelines.config import Config, ConfigError, load_config
 from pipelines.lake import Home
 
 console = Console(stderr=True)
-DASHBOARD_URL_ENV = "CLINICOPS_DASHBOARD_URL"
 
 HomeOption = Annotated[
     Path, typer.Option("--home", help="Practice home whose serving.duckdb the report reads.")
@@ -27,28 +29,18 @@ ConfigOption = Annotated[
 ]
 
 
-def reports_dir(home: Home) -> Path:
-    return home.root / "reports"
-
-
-def deck_options(config: Config):
-    from dashboards.reports.deck import DeckOptions
-
-    return DeckOptions(config.practice.name, config.reports.deck_provider_ids)
-
-
-def alert_rules(config: Config):
-    from dashboards.reports.digest import AlertRule
-
-    return [AlertRule(**rule.model_dump()) for rule in config.alerts.rules]
-
-
 def _load(path: Path | None) -> Config:
     try:
         return load_config(path)
     except ConfigError as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
+
+
+def _principal() -> Principal:
+    # Shell access to the home is access to all of it (docs/access.md); the name tells the
+    # audit log who ran the command.
+    return Principal(f"cli:{getpass.getuser()}", Role.ADMIN)
 
 
 def _serving(home: Path) -> Path:
@@ -84,9 +76,10 @@ def deck(
         chosen = parse_period(period) if period else last_complete_month(published_as_of(serving))
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--period") from None
-    target = out or reports_dir(Home(home)) / f"board-{chosen.code}"
+    target = out or report_jobs.deck_stem(Home(home), chosen)
     try:
-        result = build_deck(serving, chosen, target, deck_options(cfg))
+        with acting_as(_principal()):
+            result = build_deck(serving, chosen, target, report_jobs.deck_options(cfg))
     except ValueError as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
@@ -108,44 +101,24 @@ def digest(
     ] = None,
 ) -> None:
     """Write the weekly digest (HTML) and, with --send, mail it; alerts fire once."""
-    from dashboards.reports.digest import (
-        SmtpSettings,
-        build_digest,
-        load_state,
-        save_state,
-        send_digest,
-    )
+    from dashboards.reports.digest import SmtpSettings
 
-    serving = _serving(home)
+    _serving(home)
     cfg = _load(config)
     try:
         monday = date.fromisoformat(week) if week else None
     except ValueError:
         raise typer.BadParameter(f"{week!r} is not a date", param_hint="--week") from None
-    folder = reports_dir(Home(home))
-    state_file = folder / "alert_state.json"
     try:
         smtp = SmtpSettings.from_env() if send else None
-        result = build_digest(
-            serving,
-            load_state(state_file),
-            alert_rules(cfg),
-            os.environ.get(DASHBOARD_URL_ENV) or cfg.alerts.dashboard_url,
-            cfg.practice.name,
-            monday,
-        )
+        with acting_as(_principal()):
+            outcome = report_jobs.write_digest(Home(home), cfg, monday, smtp)
     except ValueError as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
-    folder.mkdir(parents=True, exist_ok=True)
-    page = folder / f"digest-{result.week.isoformat()}.html"
-    page.write_text(result.html, encoding="utf-8")
     if smtp:
-        send_digest(result, smtp, cfg.alerts.sender, cfg.alerts.recipients)
-        console.print(f"sent to {len(cfg.alerts.recipients)} recipient(s) via {smtp.host}")
-    # Only a digest that was written (and sent, when asked) counts as having alerted.
-    save_state(state_file, result.state)
-    console.print(f"{result.subject}\nwrote {page}")
+        console.print(f"sent to {outcome.recipients} recipient(s) via {smtp.host}")
+    console.print(f"{outcome.digest.subject}\nwrote {outcome.page}")
 
 
 def register(app: typer.Typer) -> None:

@@ -13,7 +13,7 @@ from pipelines.defs.automation import full_pipeline_job, inbox_sensor, weekly_sc
 from pipelines.defs.dbt import clinicops_dbt_models, dbt_project
 from pipelines.defs.landing import land_inbox
 from pipelines.defs.publish import serving_database
-from pipelines.defs.reports import board_deck
+from pipelines.defs.reports import board_deck, weekly_digest
 from pipelines.defs.resources import ClinicopsResource
 
 ASSETS = [land_inbox, clinicops_dbt_models, serving_database]
@@ -27,9 +27,9 @@ def resources(clinicops: ClinicopsResource) -> dict[str, object]:
 
 
 defs = Definitions(
-    # The deck runs with the scheduled job, not in `clinicops run` (ASSETS), which builds
-    # and publishes only.
-    assets=[*ASSETS, board_deck],
+    # The deck and the digest run with the scheduled job, not in `clinicops run` (ASSETS),
+    # which builds and publishes only.
+    assets=[*ASSETS, board_deck, weekly_digest],
     jobs=[full_pipeline_job],
     schedules=[weekly_schedule(load_config().practice.timezone)],
     sensors=[inbox_sensor],

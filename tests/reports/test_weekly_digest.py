@@ -2,45 +2,21 @@
 localhost: content, links, no personal data, and an alert that fires once, stays quiet
 while its KPI is still out, and fires again only after it has come back."""
 
-import email
 import os
 import re
-import socket
 import subprocess
 from datetime import date, timedelta
-from email import policy
 
 import duckdb
 import polars as pl
 import pytest
 import yaml
-from aiosmtpd.controller import Controller
 
 from dashboards.reports.digest import AlertRule, SmtpSettings, build_digest
 from tests.conftest import PROJECT_ROOT, SAMPLE_INBOX, clinicops_command
+from tests.reports.smtp import html_part as _html
 
 DASHBOARD = "http://dashboard.example:8501"
-
-
-class _Inbox:
-    def __init__(self):
-        self.messages: list[email.message.EmailMessage] = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp_server():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    inbox = _Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield inbox, port
-    controller.stop()
 
 
 @pytest.fixture
@@ -87,10 +63,6 @@ def _digest(home, config, port, *extra):
         timeout=300,
     )
     assert proc.returncode == 0, proc.stderr
-
-
-def _html(message) -> str:
-    return message.get_body(("html",)).get_content()
 
 
 def test_alert_fires_once_until_back_in_band(sample_home, digest_home, smtp_server, tmp_path):
