@@ -18,6 +18,8 @@ import polars as pl
 from pptx.enum.text import MSO_ANCHOR
 from pptx.util import Inches
 
+from dashboards.access import audit, policy
+from dashboards.access.principal import AccessDenied, current
 from dashboards.reports import charts
 from dashboards.reports.figures import SMALL_CELL, KpiTable, is_median
 from dashboards.reports.formatting import (
@@ -125,7 +127,12 @@ class DeckResult:
 
 
 def build_deck(serving_path: Path, period: Period, out: Path, options: DeckOptions) -> DeckResult:
+    """Build as the current principal, and record the build in the home's audit log
+    (`serving_path`'s folder): the CLI, Dagster and the dashboard all build through here."""
     started = time.perf_counter()
+    principal = current()
+    if not policy.may_build_board_deck(principal):
+        raise AccessDenied(f"{principal.role or 'no role'}: the board deck is not available")
     serving = read_serving(serving_path)
     if period.start > serving.as_of:
         raise ValueError(f"{period.code} starts after the data's as-of date {serving.as_of}")
@@ -137,7 +144,15 @@ def build_deck(serving_path: Path, period: Period, out: Path, options: DeckOptio
     deck.layout.save(pptx_path)
     pptx_to_pdf(pptx_path, pdf_path)
     titles = [s.shapes[0].text_frame.text for s in deck.layout.prs.slides]
-    return DeckResult(pptx_path, pdf_path, titles, time.perf_counter() - started)
+    seconds = time.perf_counter() - started
+    audit.record(
+        "deck_build",
+        home=serving_path.parent,
+        period=period.code,
+        slides=len(titles),
+        seconds=round(seconds, 1),
+    )
+    return DeckResult(pptx_path, pdf_path, titles, seconds)
 
 
 class _Deck:
@@ -536,27 +551,28 @@ class _Deck:
 
     def productivity_chart(self, renderer) -> bytes:
         p = self.period
-        ids = self.kpis.scope_ids("provider", "work_rvus_per_provider_fte", p.month_starts)
+        scope = "provider"
+        ids = self.kpis.scope_ids(scope, "work_rvus_per_provider_fte", p.month_starts)
+        if not ids:
+            # A reader without provider rows (the board) gets the locations instead of
+            # an empty chart.
+            scope = "location"
+            ids = self.kpis.scope_ids(scope, "work_rvus_per_provider_fte", p.month_starts)
         values, hidden = [], 0
-        for provider in ids:
-            if self.kpis.cell("completed_visits", p, "provider", provider).suppressed:
+        for scope_id in ids:
+            if self.kpis.cell("completed_visits", p, scope, scope_id).suppressed:
                 hidden += 1
                 continue
-            value = self.kpis.cell("work_rvus_per_provider_fte", p, "provider", provider).shown
+            value = self.kpis.cell("work_rvus_per_provider_fte", p, scope, scope_id).shown
             if value is not None:
-                values.append((value, provider))
+                values.append((value, scope_id))
         values.sort(reverse=True)
-        labels = (
-            [pid for _, pid in values]
-            if self.options.show_provider_ids
-            else [f"#{i}" for i in range(1, len(values) + 1)]
-        )
-        title = "wRVUs per FTE by provider" + (
-            "" if self.options.show_provider_ids else " (anonymised, ranked)"
-        )
+        named = scope == "location" or self.options.show_provider_ids
+        labels = [i for _, i in values] if named else [f"#{i}" for i in range(1, len(values) + 1)]
+        title = f"wRVUs per FTE by {scope}" + ("" if named else " (anonymised, ranked)")
         fig = charts.base_figure(title, "wRVUs per FTE")
         fig.add_trace(
-            go.Bar(x=labels, y=[v for v, _ in values], marker_color=charts.TEAL, name="Provider")
+            go.Bar(x=labels, y=[v for v, _ in values], marker_color=charts.TEAL, name=scope)
         )
         practice = self.kpis.cell("work_rvus_per_provider_fte", p).shown
         if practice is not None:
@@ -568,10 +584,10 @@ class _Deck:
             )
         fig.update_layout(showlegend=False, xaxis={"type": "category"})
         if len(values) > 20:  # one label per bar would be an unreadable comb
-            fig.update_xaxes(showticklabels=False, title=f"{len(values)} providers, ranked")
+            fig.update_xaxes(showticklabels=False, title=f"{len(values)} {scope}s, ranked")
         if hidden:
             fig.update_xaxes(
-                title=f"{hidden} provider(s) with fewer than {SMALL_CELL} visits not shown"
+                title=f"{hidden} {scope}(s) with fewer than {SMALL_CELL} visits not shown"
             )
         return renderer.png(fig, 5.1, 4.4)
 

@@ -11,9 +11,13 @@ import pytest
 from dagster import materialize
 from pptx import Presentation
 
+from dashboards.access.principal import Principal, Role, acting_as
+from dashboards.reports.deck import DeckOptions, _Deck
 from dashboards.reports.figures import Cell
 from dashboards.reports.formatting import change, value_text
 from dashboards.reports.layout import overflows
+from dashboards.reports.periods import parse_period
+from dashboards.reports.serving import read_serving
 from pipelines.defs.reports import board_deck
 from pipelines.defs.resources import ClinicopsResource
 from tests.conftest import PROJECT_ROOT, clinicops_command
@@ -207,3 +211,31 @@ def test_quarter_combines_its_months_as_the_spec_allows(quarter_deck):
         "A quarter shows no median" in s.text_frame.text for s in access.shapes if s.has_text_frame
     )
     assert len(_pages(Path(str(out) + ".pdf"), "quarter-2026-Q3")) == len(TITLES)
+
+
+class _KeepFigure:
+    """A chart renderer that keeps the figure instead of drawing it."""
+
+    def png(self, figure, width_in, height_in) -> bytes:
+        self.figure = figure
+        return b""
+
+
+@pytest.mark.parametrize(
+    ("role", "title", "labels"),
+    [
+        (Role.MANAGER, "wRVUs per FTE by provider (anonymised, ranked)", "#1"),
+        # The board reads no provider rows: its deck ranks the locations instead.
+        (Role.BOARD, "wRVUs per FTE by location", "L01"),
+    ],
+)
+def test_productivity_chart_shows_what_the_reader_may_read(sample_home, role, title, labels):
+    with acting_as(Principal(f"test:{role}", role)):
+        serving = read_serving(sample_home.serving)
+    deck = _Deck(serving, parse_period("2026-10"), DeckOptions("Sample Family Practice"))
+    renderer = _KeepFigure()
+    deck.productivity_chart(renderer)
+    assert renderer.figure.layout.title.text == title
+    bars = renderer.figure.data[0]
+    assert labels in bars.x and all(v > 0 for v in bars.y)
+    assert not [x for x in bars.x if str(x).startswith("PRV")]
