@@ -1,0 +1,64 @@
+"""Board deck: the deck of a closed month or quarter, built from what the signed-in user
+may read, to download as PPTX and PDF (the same pages). The app opens it to the roles of
+`policy.may_build_board_deck`, and `build_deck` refuses the others and audits the build."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboards import query
+from dashboards.access.principal import current
+from dashboards.reports.on_demand import build_deck_files, deck_periods
+from pipelines.config import load_config
+from pipelines.report_jobs import deck_options
+
+PPTX_MIME = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
+
+st.title("Board deck")
+principal = current()
+stamp = query.stamp()
+as_of = query.as_of()
+st.caption(
+    f"The practice's board report for a closed month or quarter, from the data as of "
+    f"{as_of:%d %b %Y}: every figure a published KPI, counts under 11 suppressed. Built "
+    "from what your role may read; the sidebar's filters do not apply."
+)
+months, quarters = deck_periods(query.period_starts("month"), as_of)
+kind = st.radio("Period", ["Month", "Quarter"], horizontal=True, key="deck_kind")
+choices = months if kind == "Month" else quarters
+if not choices:
+    st.info(f"No complete {kind.lower()} has been published yet.")
+    st.stop()
+period = st.selectbox(kind, choices, format_func=lambda p: p.label, key=f"deck_{kind}")
+
+# A deck belongs to the user, period and published state it was built from: a sign-out,
+# another period or a new publish shows the button again, never an earlier user's deck.
+built_for = (principal.username, period, stamp)
+if st.button("Build the deck", type="primary", icon=":material/slideshow:"):
+    with st.spinner(f"Building the {period.label} deck: charts, slides and the PDF…"):
+        files = build_deck_files(query.serving_path(), period, deck_options(load_config()))
+    st.session_state["board_deck"] = (built_for, files)
+
+built = st.session_state.get("board_deck")
+if built is not None and built[0] == built_for:
+    files = built[1]
+    st.success(f"{period.label}: {files.slides} slides, built in {files.seconds:.1f} s.")
+    row = st.container(horizontal=True)
+    row.download_button(
+        "PPTX",
+        files.pptx,
+        file_name=files.file_name("pptx"),
+        mime=PPTX_MIME,
+        icon=":material/download:",
+        on_click="ignore",
+        help="The deck to edit or present (PowerPoint, Keynote, LibreOffice)",
+    )
+    row.download_button(
+        "PDF",
+        files.pdf,
+        file_name=files.file_name("pdf"),
+        mime="application/pdf",
+        icon=":material/download:",
+        on_click="ignore",
+        help="The same pages as a PDF, to send or print",
+    )
