@@ -115,6 +115,23 @@ def null_reason(kpi: str) -> str:
     return NULL_REASONS.get(kpi, DEFAULT_NULL_REASON)
 
 
+SUPPRESSED = "suppressed"
+SUPPRESSED_REASON = (
+    "suppressed: a count of 1 to 10, or a rate or median built on one, is not shown "
+    "to the board (small-cell rule)"
+)
+
+
+def suppressed_kpis(rows: pd.DataFrame, period_start) -> set[str]:
+    """The KPIs whose row for this period is a suppressed small cell: a board member's
+    rows carry a `suppressed` flag (dashboards/access/small_cells.py), whose null value
+    must read as suppressed, not as a zero denominator."""
+    if "suppressed" not in rows:
+        return set()
+    at = rows[(rows["period_start"] == pd.Timestamp(period_start)) & rows["suppressed"]]
+    return set(at["kpi"])
+
+
 def is_null(value) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA
 

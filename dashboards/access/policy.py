@@ -14,6 +14,8 @@ Capabilities, for the app's navigation and buttons (each takes a `Principal`):
 - `may_see_costs`: the cost and budget pages (admin, manager, a location manager for their
   locations, the board as aggregates; not physicians).
 - `may_see_providers`: provider-level pages such as productivity (every role but the board).
+- `may_see_detail`: sections built on fact-table queries (every role but the board, each
+  within its scope).
 
 A principal with no role has none of them, and every read of theirs is refused.
 """
@@ -87,6 +89,10 @@ def may_see_costs(principal: Principal) -> bool:
 
 
 def may_see_providers(principal: Principal) -> bool:
+    return principal.role is not None and principal.role is not Role.BOARD
+
+
+def may_see_detail(principal: Principal) -> bool:
     return principal.role is not None and principal.role is not Role.BOARD
 
 

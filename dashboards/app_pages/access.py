@@ -6,8 +6,17 @@ import pandas as pd
 import streamlit as st
 
 from dashboards import components, query
+from dashboards.access import current, policy
 from dashboards.charts import heatmap, over_time
-from dashboards.formatting import NULL, fmt, label, null_reason
+from dashboards.formatting import (
+    NULL,
+    SUPPRESSED,
+    SUPPRESSED_REASON,
+    fmt,
+    label,
+    null_reason,
+    suppressed_kpis,
+)
 
 f = components.selection()
 components.header(
@@ -26,15 +35,22 @@ ALL = RATES + SINGLE + WAIT_KPIS
 
 rows = query.kpi_series(ALL, f.grain, scope, [scope_id], f.start, f.current)
 now = rows[rows["period_start"] == pd.Timestamp(f.current)].set_index("kpi")["value"]
+hidden = suppressed_kpis(rows, f.current)
+
+
+def why(kpi: str) -> str:
+    """Why a headline card shows no number."""
+    return SUPPRESSED_REASON if kpi in hidden else f"{NULL}: {null_reason(kpi)}"
+
+
 columns = st.columns(4)
 for column, kpi in zip(columns, RATES + SINGLE[:2], strict=False):
     value = now.get(kpi)
     column.metric(
         label(kpi),
-        fmt(value, targets[kpi].unit),
+        SUPPRESSED if kpi in hidden else fmt(value, targets[kpi].unit),
         border=True,
-        help=f"Target: {targets[kpi].band_text()}"
-        + (f". {NULL}: {null_reason(kpi)}" if pd.isna(value) else ""),
+        help=f"Target: {targets[kpi].band_text()}" + (f". {why(kpi)}" if pd.isna(value) else ""),
     )
 
 
@@ -77,6 +93,8 @@ for column, wait in zip(wait_columns, WAITS, strict=True):
 st.subheader(f"By location and provider, {components.period_text(f)}")
 for level in ("location", "provider"):
     part = query.kpi_breakdown_window(ALL, f.grain, f.current, f.current, level)
+    # A physician's peers are anonymous values sorted per KPI: no row is one provider.
+    part = part[part["scope_id"] != policy.PEER]
     if f.location and level == "location":
         part = part[part["scope_id"] == f.location]
     if part.empty:
@@ -94,6 +112,9 @@ for level in ("location", "provider"):
     )
 
 st.subheader("When do patients wait? Weekday × hour of the appointment")
+if not policy.may_see_detail(current()):
+    st.info("Built from visit detail, which is not available for your role.")
+    st.stop()
 choice = st.radio(
     "Wait", WAITS, format_func=lambda w: label(w + "_p50"), horizontal=True, key="access_heat"
 )

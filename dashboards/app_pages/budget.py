@@ -12,6 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboards import components, planning, query
+from dashboards.access import current, policy
 from dashboards.charts import bars, forecast
 from dashboards.formatting import currency, fmt, label
 
@@ -161,6 +162,9 @@ with right:
         )
 
 st.subheader("What if?")
+if not policy.may_see_detail(current()):  # its collection yields come from claim detail
+    st.info("Built from claim detail, which is not available for your role.")
+    st.stop()
 window_start = complete[max(0, len(complete) - TRAILING)]
 base_rows = query.kpi_series(
     [

@@ -7,7 +7,16 @@ import streamlit as st
 
 from dashboards import components, query
 from dashboards.charts import over_time, stacked
-from dashboards.formatting import NULL, currency, fmt, label, null_reason
+from dashboards.formatting import (
+    NULL,
+    SUPPRESSED,
+    SUPPRESSED_REASON,
+    currency,
+    fmt,
+    label,
+    null_reason,
+    suppressed_kpis,
+)
 
 KPIS = [
     "operating_cost",
@@ -39,6 +48,14 @@ targets = components.targets()
 scope, scope_id = f.cost_scope
 rows = query.kpi_series(KPIS, f.grain, scope, [scope_id], f.start, f.current)
 now = rows[rows["period_start"] == pd.Timestamp(f.current)].set_index("kpi")["value"]
+hidden = suppressed_kpis(rows, f.current)
+
+
+def why(kpi: str) -> str:
+    """Why a headline card shows no number."""
+    return SUPPRESSED_REASON if kpi in hidden else f"{NULL}: {null_reason(kpi)}"
+
+
 columns = st.columns(5)
 for column, kpi in zip(
     columns,
@@ -54,10 +71,9 @@ for column, kpi in zip(
     value = now.get(kpi)
     column.metric(
         label(kpi),
-        fmt(value, targets[kpi].unit),
+        SUPPRESSED if kpi in hidden else fmt(value, targets[kpi].unit),
         border=True,
-        help=(f"{NULL}: {null_reason(kpi)}. " if pd.isna(value) else "")
-        + f"Target: {targets[kpi].band_text()}.",
+        help=(f"{why(kpi)}. " if pd.isna(value) else "") + f"Target: {targets[kpi].band_text()}.",
     )
 
 

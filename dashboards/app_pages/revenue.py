@@ -8,8 +8,18 @@ import pandas as pd
 import streamlit as st
 
 from dashboards import components, query
+from dashboards.access import current, policy
 from dashboards.charts import bars, over_time, stacked
-from dashboards.formatting import NULL, currency, fmt, label, null_reason
+from dashboards.formatting import (
+    NULL,
+    SUPPRESSED,
+    SUPPRESSED_REASON,
+    currency,
+    fmt,
+    label,
+    null_reason,
+    suppressed_kpis,
+)
 
 AGING = [
     "ar_aging_0_30",
@@ -40,6 +50,14 @@ targets = components.targets()
 scope, scope_id = f.scope
 rows = query.kpi_series(TRENDS, f.grain, scope, [scope_id], f.start, f.current)
 now = rows[rows["period_start"] == pd.Timestamp(f.current)].set_index("kpi")["value"]
+hidden = suppressed_kpis(rows, f.current)
+
+
+def why(kpi: str) -> str:
+    """Why a headline card shows no number."""
+    return SUPPRESSED_REASON if kpi in hidden else f"{NULL}: {null_reason(kpi)}"
+
+
 columns = st.columns(5)
 for column, kpi in zip(
     columns,
@@ -49,9 +67,9 @@ for column, kpi in zip(
     value = now.get(kpi)
     column.metric(
         label(kpi),
-        fmt(value, targets[kpi].unit),
+        SUPPRESSED if kpi in hidden else fmt(value, targets[kpi].unit),
         border=True,
-        help=(f"{NULL}: {null_reason(kpi)}. " if pd.isna(value) else "")
+        help=(f"{why(kpi)}. " if pd.isna(value) else "")
         + f"Target: {targets[kpi].band_text()}. At the period's last day.",
     )
 
@@ -96,24 +114,37 @@ denial_end = f.last_day
 left, right = st.columns(2)
 with left:
     trend("initial_denial_rate", f"Initial denial rate by {f.grain}")
+# Denials by reason and payer and the payer × CPT drill read claim detail, which the
+# board does not (docs/access.md); the KPI rows around them it does.
+detail_shown = policy.may_see_detail(current())
+NOT_FOR_ROLE = "Built from claim detail, which is not available for your role."
 with right:
-    reasons = query.denials_by_reason(denial_start, denial_end, f.location, f.provider)
-    top = reasons.head(12).assign(
-        reason_text=lambda d: d["carc_code"] + " " + d["reason"].str.slice(0, 40)
+    if detail_shown:
+        reasons = query.denials_by_reason(denial_start, denial_end, f.location, f.provider)
+        top = reasons.head(12).assign(
+            reason_text=lambda d: d["carc_code"] + " " + d["reason"].str.slice(0, 40)
+        )
+        components.chart(
+            bars(
+                top,
+                "reason_text",
+                "denials",
+                "Denials by CARC reason (count)",
+                None,
+                horizontal=True,
+            ),
+            reasons,
+            "denials by CARC reason",
+        )
+    else:
+        st.info(NOT_FOR_ROLE)
+if detail_shown:
+    payers = query.first_responses_by_payer(denial_start, denial_end, f.location, f.provider)
+    components.table(
+        payers,
+        "Claims first answered in the window, by payer",
+        help_by_column={"claims_denied": "Claims whose first payer response included a denial"},
     )
-    components.chart(
-        bars(
-            top, "reason_text", "denials", "Denials by CARC reason (count)", None, horizontal=True
-        ),
-        reasons,
-        "denials by CARC reason",
-    )
-payers = query.first_responses_by_payer(denial_start, denial_end, f.location, f.provider)
-components.table(
-    payers,
-    "Claims first answered in the window, by payer",
-    help_by_column={"claims_denied": "Claims whose first payer response included a denial"},
-)
 
 st.subheader("Collections")
 left, right = st.columns(2)
@@ -155,6 +186,9 @@ components.chart(
 )
 
 st.subheader("Drill: payer × CPT")
+if not detail_shown:
+    st.info(NOT_FOR_ROLE)
+    st.stop()
 detail = query.charges_by_payer_cpt(f.start, f.last_day, f.location, f.provider)
 names = ["All payers", *sorted(detail["payer_name"].unique())]
 payer = st.selectbox("Payer", names, key="revenue_payer")

@@ -9,9 +9,20 @@ import pandas as pd
 import streamlit as st
 
 from dashboards import components, filters, query
+from dashboards.access import current, policy
 from dashboards.bands import delta_color, shortfall, status, worst_first
 from dashboards.charts import bars
-from dashboards.formatting import NULL, fmt, fmt_delta, is_null, label, null_reason
+from dashboards.formatting import (
+    NULL,
+    SUPPRESSED,
+    SUPPRESSED_REASON,
+    fmt,
+    fmt_delta,
+    is_null,
+    label,
+    null_reason,
+    suppressed_kpis,
+)
 
 GROUPS = {
     "Access and patient flow": [
@@ -65,15 +76,26 @@ targets = components.targets()
 first = week - timedelta(weeks=SPARK_WEEKS - 1)
 scope, scope_id = f.scope
 main_kpis = [k for kpis in GROUPS.values() for k in kpis if k not in COST_KPIS]
-rows = query.kpi_series(main_kpis, "week", scope, [scope_id], first, week)
 cost_scope, cost_id = f.cost_scope
+# A physician reads no cost (docs/access.md): their scorecard leaves the cost cards out.
+shows_costs = policy.may_see_costs(current())
+groups = {group: kpis for group, kpis in GROUPS.items() if shows_costs or group != "Cost"}
+
+
+def cost_series(start, end) -> list[pd.DataFrame]:
+    if not shows_costs:
+        return []
+    return [query.kpi_series(sorted(COST_KPIS), "week", cost_scope, [cost_id], start, end)]
+
+
 rows = pd.concat(
-    [rows, query.kpi_series(sorted(COST_KPIS), "week", cost_scope, [cost_id], first, week)]
+    [query.kpi_series(main_kpis, "week", scope, [scope_id], first, week), *cost_series(first, week)]
 )
 history = {kpi: part.set_index("period_start")["value"] for kpi, part in rows.groupby("kpi")}
+hidden = suppressed_kpis(rows, week)
 
 components.partial_sources_warning(week + timedelta(days=6))
-if f.provider:
+if f.provider and shows_costs:
     st.info(
         "Cost KPIs have no provider scope; the cost cards show "
         + ("the location." if f.location else "the whole practice.")
@@ -99,15 +121,22 @@ def card(kpi: str) -> dict:
         if kpi in history and pd.Timestamp(week) in series.index
         else "no activity this week (no published row)"
     )
+    shown = SUPPRESSED if kpi in hidden else fmt(now, target.unit)
     with st.container(border=True):
         st.metric(
             label(kpi),
-            fmt(now, target.unit),
+            shown,
             delta=fmt_delta(vs_prior, target.unit),
             delta_color=delta_color(target),
             delta_description="vs prior week",
             chart_data=series.reindex(pd.date_range(first, week, freq="7D")).tolist(),
-            help=(f"{NULL}: {reason}. " if is_null(now) else "")
+            help=(
+                f"{SUPPRESSED_REASON}. "
+                if kpi in hidden
+                else f"{NULL}: {reason}. "
+                if is_null(now)
+                else ""
+            )
             + f"Target: {target.band_text()} ({target.source or 'no source'}).",
         )
         colour = {"in band": "green", "out of band": "red"}.get(state, "gray")
@@ -118,7 +147,7 @@ def card(kpi: str) -> dict:
         "kpi": kpi,
         "KPI": label(kpi),
         "value": now,
-        "shown": fmt(now, target.unit),
+        "shown": shown,
         "band": target.band_text(),
         "status": state,
         "gap": shortfall(now, target),
@@ -128,7 +157,7 @@ def card(kpi: str) -> dict:
 
 
 summary = []
-for group, kpis in GROUPS.items():
+for group, kpis in groups.items():
     st.subheader(group)
     per_row = math.ceil(len(kpis) / math.ceil(len(kpis) / CARDS_PER_ROW))  # balanced rows
     for start in range(0, len(kpis), per_row):
@@ -151,10 +180,7 @@ for row in out.itertuples():
         st.session_state["drill"] = row.kpi
 
 week_rows = pd.concat(
-    [
-        query.kpi_series(main_kpis, "week", scope, [scope_id], week, week),
-        query.kpi_series(sorted(COST_KPIS), "week", cost_scope, [cost_id], week, week),
-    ]
+    [query.kpi_series(main_kpis, "week", scope, [scope_id], week, week), *cost_series(week, week)]
 )
 st.caption("This week's scorecard rows as published (value, numerator, denominator):")
 components.downloads(week_rows, f"scorecard {scope} {scope_id} {week}")
