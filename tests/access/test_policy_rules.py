@@ -8,11 +8,15 @@ from __future__ import annotations
 from datetime import date
 
 import pandas as pd
+import polars as pl
 import pytest
 
 from dashboards.access import AccessDenied, Principal, Role
 from dashboards.access import policy as p
 from dashboards.access.small_cells import SMALL_CELL, guards, suppress
+from dashboards.formatting import suppressed_kpis
+from dashboards.reports.figures import KpiTable
+from dashboards.reports.periods import parse_period
 
 DIRECTORY = p.Directory(
     frozenset({"L1", "L2"}),
@@ -320,3 +324,38 @@ def test_a_median_without_its_guard_row_is_not_judged_small():
     rows = kpi_rows(("lobby_wait_min_p90", 40.0, None, None))
     assert not suppress(rows, rows)["suppressed"].any()
     assert guards("lobby_wait_min_p90") == (("completed_visits", "value"),)
+
+
+def test_a_board_read_suppressed_month_suppresses_the_deck_cell_and_its_quarter():
+    months = [date(2026, 7, 1), date(2026, 8, 1), date(2026, 9, 1)]
+    visits = [40.0, 6.0, 50.0]
+    rows = pd.DataFrame(
+        {
+            "period_grain": "month",
+            "period_start": months,
+            "scope": "location",
+            "scope_id": "L1",
+            "kpi": "completed_visits",
+            "value": visits,
+            "numerator": visits,
+            "denominator": None,
+        }
+    )
+    board = pl.from_pandas(suppress(rows, rows))
+    table = KpiTable(board)
+    assert table.cell("completed_visits", parse_period("2026-07"), "location", "L1").shown == 40
+    august = table.cell("completed_visits", parse_period("2026-08"), "location", "L1")
+    assert august.suppressed and august.shown is None
+    # 96 visits in the quarter, but rebuilt without August it would read 90
+    assert table.cell("completed_visits", parse_period("2026-Q3"), "location", "L1").suppressed
+
+
+def test_pages_name_the_kpis_whose_current_row_is_suppressed():
+    rows = kpi_rows(
+        ("completed_visits", 4.0, 4.0, None),
+        ("cycle_time_min_p50", 31.0, None, None),
+        ("payments", 10.0, 10.0, None),
+    )
+    assert suppressed_kpis(suppress(rows, rows), WEEK) == {"completed_visits", "cycle_time_min_p50"}
+    assert suppressed_kpis(suppress(rows, rows), WEEK + pd.Timedelta(days=7)) == set()
+    assert suppressed_kpis(rows, WEEK) == set()  # rows read by any other role
