@@ -17,15 +17,18 @@ from pathlib import Path
 
 from pipelines import faults
 from pipelines.config import Config
+from pipelines.dbt_child import parent_env
 from pipelines.lake import Home
+from pipelines.warehouse_lock import release_stale_lock
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 # The manifest Dagster loads its asset graph from. It does not depend on the practice
 # (paths are resolved again by the build of each home, in <home>/dbt/target).
 STATIC_TARGET_DIR = DBT_PROJECT_DIR / "target"
-# The dbt installed beside this Python, whether or not the virtualenv is on PATH.
-DBT_EXECUTABLE = Path(sys.executable).with_name("dbt")
+# The dbt installed beside this Python, whether or not the virtualenv is on PATH, through
+# the wrapper that makes it die with the process that starts it (pipelines/dbt_child.py).
+DBT_EXECUTABLE = Path(sys.executable).with_name("clinicops-dbt")
 
 
 class Engine(StrEnum):
@@ -109,6 +112,9 @@ def run_build(
     engine: Engine = Engine.duckdb,
 ) -> None:
     """Build every model, seed and test of the project into the home's warehouse."""
+    stale = release_stale_lock(home.warehouse)
+    if stale and echo:
+        echo(f"ended dbt PID {stale}, left holding the warehouse by a killed run")
     _run_dbt(
         dbt_build_args(config, as_of, engine),
         env=dbt_env(home),
@@ -131,9 +137,8 @@ def _run_dbt(
     target_dir: Path,
     echo: Callable[[str], None] | None = None,
 ) -> None:
-    dbt = Path(sys.executable).with_name("dbt")
     command = [
-        str(dbt),
+        str(DBT_EXECUTABLE),
         *args,
         "--project-dir",
         str(DBT_PROJECT_DIR),
@@ -146,7 +151,7 @@ def _run_dbt(
     ]
     proc = subprocess.Popen(
         command,
-        env={**os.environ, **env},
+        env={**os.environ, **env, **parent_env()},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

@@ -140,10 +140,11 @@ def build(
 ) -> None:
     """Build every model and test of the dbt project into the home's warehouse."""
     from pipelines.build import BuildError, run_build
+    from pipelines.warehouse_lock import WarehouseBusy
 
     try:
         run_build(Home(home), _config(config), _as_of(as_of), echo=console.print, engine=engine)
-    except BuildError as exc:
+    except (BuildError, WarehouseBusy) as exc:
         console.print(f"[red]{exc}")
         raise typer.Exit(1) from None
 

@@ -14,7 +14,9 @@ from pipelines.build import (
     ensure_static_manifest,
     home_target_dir,
 )
+from pipelines.dbt_child import parent_env
 from pipelines.defs.resources import ClinicopsResource
+from pipelines.warehouse_lock import release_stale_lock
 
 dbt_project = DbtProject(
     project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR, target_path=STATIC_TARGET_DIR
@@ -26,9 +28,13 @@ def clinicops_dbt_models(
     context: AssetExecutionContext, dbt: DbtCliResource, clinicops: ClinicopsResource
 ):
     home = clinicops.practice_home()
+    stale = release_stale_lock(home.warehouse)
+    if stale:
+        context.log.warning(f"ended dbt PID {stale}, left holding the warehouse by a killed run")
     # The profile and the lake sources read these; each home builds into its own
-    # warehouse and target folder, from the same project.
-    os.environ.update(dbt_env(home))
+    # warehouse and target folder, from the same project. dagster-dbt copies os.environ
+    # into dbt's environment, which is how clinicops-dbt learns who its parent is.
+    os.environ.update({**dbt_env(home), **parent_env()})
     args = dbt_build_args(
         clinicops.practice_config(), clinicops.as_of_date(), clinicops.build_engine()
     )

@@ -1,17 +1,23 @@
 """A small practice, one never-interrupted run of it, and helpers to run and kill the CLI.
 
 The pipeline runs as a real `clinicops` process, so that a SIGKILL (pipelines/faults.py)
-takes it down as a power cut would; the helper then kills whatever it started that is
-still running (dbt), as the reboot would.
+takes it down as a power cut would. The helper reports whatever the run started that
+outlived it (an orphaned dbt would hold the warehouse lock) and then kills it, as a
+reboot would.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import signal
 import subprocess
+import sys
+import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +32,13 @@ from tests.conftest import clinicops_command
 
 RUN_TIMEOUT = 900
 RUN_MARKER_ENV = "CLINICOPS_TEST_RUN"
+ORPHAN_GRACE_S = 10
+HOLD_LOCK = (
+    "import duckdb, sys, time\n"
+    "con = duckdb.connect(sys.argv[1])\n"
+    "print('locked', flush=True)\n"
+    "time.sleep(600)\n"
+)
 
 
 @dataclass(frozen=True)
@@ -46,24 +59,49 @@ def small_practice(tmp_path_factory) -> Practice:
     return Practice(root / "inbox", root / "corrections")
 
 
-def _kill_descendants(marker: str) -> None:
-    """SIGKILL every process still carrying `marker` in its environment.
-
-    dagster-dbt starts dbt in a session of its own, so killing the pipeline's session
-    leaves dbt running (and holding the warehouse's lock); a reboot would not.
-    """
+def _started_by(marker: str) -> dict[int, str]:
+    """The live processes carrying `marker` in their environment: pid -> command line."""
     needle = f"{RUN_MARKER_ENV}={marker}".encode()
+    found = {}
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit():
             continue
         try:
-            if needle in (proc / "environ").read_bytes().split(b"\0"):
-                os.kill(int(proc.name), signal.SIGKILL)
-        except (OSError, ProcessLookupError):
+            if needle not in (proc / "environ").read_bytes().split(b"\0"):
+                continue
+            if (proc / "stat").read_text().rpartition(")")[2].split()[0] == "Z":
+                continue  # exited; its parent is gone and init has yet to reap it
+            found[int(proc.name)] = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except (OSError, IndexError):
             continue
+    return found
 
 
-def clinicops(*args: str, fault: str | None = None) -> subprocess.CompletedProcess:
+def _outliving(marker: str) -> list[str]:
+    """The commands of processes the run started that are still alive once it is over.
+
+    A process dying with its parent takes a moment; one still there after that is an
+    orphan, and is SIGKILLed here as a reboot would, so that it cannot hold the next
+    run's warehouse lock.
+    """
+    deadline = time.monotonic() + ORPHAN_GRACE_S
+    while (alive := _started_by(marker)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    for pid in alive:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    return sorted(alive.values())
+
+
+@dataclass(frozen=True)
+class Run:
+    pid: int
+    returncode: int
+    stdout: str
+    survivors: list[str]  # processes it started that outlived it (killed since)
+
+
+def clinicops(*args: str, fault: str | None = None) -> Run:
     """Run `clinicops <args>`; with `fault`, the process is expected to kill itself there."""
     marker = uuid.uuid4().hex
     env = {k: v for k, v in os.environ.items() if k != FAULT_ENV}
@@ -81,12 +119,28 @@ def clinicops(*args: str, fault: str | None = None) -> subprocess.CompletedProce
     try:
         output, _ = proc.communicate(timeout=RUN_TIMEOUT)
     finally:
-        # What a reboot does to the children (dbt) of a process that was killed.
-        _kill_descendants(marker)
-    return subprocess.CompletedProcess(proc.args, proc.returncode, output, "")
+        survivors = _outliving(marker)
+    return Run(proc.pid, proc.returncode, output, survivors)
 
 
-def run_ok(*args: str) -> subprocess.CompletedProcess:
+@contextmanager
+def hold_lock(warehouse: Path, **env: str) -> Iterator[subprocess.Popen]:
+    """A process holding the DuckDB lock on `warehouse`, with `env` added to its environment."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, str(warehouse)],
+        env={**os.environ, **env},
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        yield holder
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def run_ok(*args: str) -> Run:
     result = clinicops(*args)
     assert result.returncode == 0, result.stdout[-6000:]
     return result

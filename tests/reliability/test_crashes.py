@@ -16,9 +16,18 @@ import polars as pl
 import pyarrow.parquet as pq
 import pytest
 
+from pipelines.dbt_child import PARENT_ENV
 from pipelines.lake import SCHEMA_DELIVERY_ID, Home
 from pipelines.landing import ledger
-from tests.reliability.conftest import assert_same_kpis, clinicops, kpi_values, run_ok, sha256
+from tests.reliability.conftest import (
+    Run,
+    assert_same_kpis,
+    clinicops,
+    hold_lock,
+    kpi_values,
+    run_ok,
+    sha256,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -31,9 +40,12 @@ LANDING_KILLS = [
 ]
 
 
-def _killed(*args: str, fault: str) -> None:
+def _killed(*args: str, fault: str) -> Run:
+    """Kill a run at `fault`; nothing it started may outlive it (a dbt would keep the lock)."""
     result = clinicops(*args, fault=fault)
     assert result.returncode == -signal.SIGKILL, (fault, result.stdout[-4000:])
+    assert not result.survivors, (fault, result.survivors)
+    return result
 
 
 def _assert_nothing_corrupt(home: Home) -> None:
@@ -96,10 +108,16 @@ def test_killed_anywhere_the_next_run_ends_as_if_never_interrupted(
     _assert_ledger_matches_lake(home)
     assert _rows_per_entity(home) == _rows_per_entity(baseline_home)
 
-    _killed("build", *stage, fault="build.dbt@300")  # mid-build: about half of dbt's output
+    killed = _killed("build", *stage, fault="build.dbt@300")  # about half of dbt's output
     _assert_nothing_corrupt(home)
     assert not home.serving.exists()
-    run_ok("build", *stage)
+    # Had its dbt been orphaned anyway (clinicops-dbt dies with its parent, so this one
+    # only carries what such an orphan would), the next build ends it and goes on.
+    orphan = {"CLINICOPS_WAREHOUSE": str(home.warehouse), PARENT_ENV: str(killed.pid)}
+    with hold_lock(home.warehouse, **orphan) as stale:
+        rebuilt = run_ok("build", *stage)
+        assert stale.poll() == -signal.SIGKILL
+    assert f"ended dbt PID {stale.pid}" in rebuilt.stdout
     _killed("publish", *stage, fault="publish.copying")
     assert not home.serving.exists()
     assert list(home.root.glob(".serving.duckdb.tmp-*")), "the kill left no copy to clean up"
