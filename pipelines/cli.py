@@ -307,3 +307,7 @@ app.command()(demo)
 from pipelines.cli_reports import register as register_reports  # noqa: E402
 
 register_reports(app)
+
+from pipelines.cli_privacy import privacy_scan  # noqa: E402
+
+app.command("privacy-scan")(privacy_scan)
