@@ -1,9 +1,15 @@
 -- Claim lines: one billed CPT/HCPCS code with its units and amount.
 -- Grain: one row per charge line (charge_id), the newest version of its key.
+{%- set key_columns = ['charge_id'] %}
+{{ config(
+    unique_key=key_columns,
+    pre_hook="{{ forget_before_newest_snapshot(source('lake', 'charges')) }}",
+) }}
+
 with
 
 newest as (
-    {{ newest_version(source('lake', 'charges'), ['charge_id']) }}
+    {{ newest_version(source('lake', 'charges'), key_columns) }}
 )
 
 select

@@ -1,9 +1,15 @@
 -- Claims as submitted to payers.
 -- Grain: one row per claim, the newest version of its key.
+{%- set key_columns = ['claim_id'] %}
+{{ config(
+    unique_key=key_columns,
+    pre_hook="{{ forget_before_newest_snapshot(source('lake', 'claims')) }}",
+) }}
+
 with
 
 newest as (
-    {{ newest_version(source('lake', 'claims'), ['claim_id']) }}
+    {{ newest_version(source('lake', 'claims'), key_columns) }}
 )
 
 select

@@ -1,9 +1,15 @@
 -- Payments, adjustments, write-offs, denials and refunds against claims.
 -- Grain: one row per transaction, the newest version of its key.
+{%- set key_columns = ['transaction_id'] %}
+{{ config(
+    unique_key=key_columns,
+    pre_hook="{{ forget_before_newest_snapshot(source('lake', 'transactions')) }}",
+) }}
+
 with
 
 newest as (
-    {{ newest_version(source('lake', 'transactions'), ['transaction_id']) }}
+    {{ newest_version(source('lake', 'transactions'), key_columns) }}
 )
 
 select

@@ -1,9 +1,15 @@
 -- Monthly non-labour operating expenses from the ledger.
 -- Grain: one row per month, location and GL account, the newest version of its key.
+{%- set key_columns = ['month', 'location_id', 'account'] %}
+{{ config(
+    unique_key=key_columns,
+    pre_hook="{{ forget_before_newest_snapshot(source('lake', 'gl_expenses')) }}",
+) }}
+
 with
 
 newest as (
-    {{ newest_version(source('lake', 'gl_expenses'), ['month', 'location_id', 'account']) }}
+    {{ newest_version(source('lake', 'gl_expenses'), key_columns) }}
 )
 
 select

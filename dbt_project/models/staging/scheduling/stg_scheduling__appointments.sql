@@ -1,9 +1,15 @@
 -- Every appointment the scheduler knows, with its visit time stamps.
 -- Grain: one row per appointment (appointment_id), the newest version of its key.
+{%- set key_columns = ['appointment_id'] %}
+{{ config(
+    unique_key=key_columns,
+    pre_hook="{{ forget_before_newest_snapshot(source('lake', 'appointments')) }}",
+) }}
+
 with
 
 newest as (
-    {{ newest_version(source('lake', 'appointments'), ['appointment_id']) }}
+    {{ newest_version(source('lake', 'appointments'), key_columns) }}
 )
 
 select

@@ -1,9 +1,15 @@
 -- The schedule template: the slots each provider offers.
 -- Grain: one row per template slot (provider_id, slot_start), the newest version of its key.
+{%- set key_columns = ['provider_id', 'slot_start'] %}
+{{ config(
+    unique_key=key_columns,
+    pre_hook="{{ forget_before_newest_snapshot(source('lake', 'provider_slots')) }}",
+) }}
+
 with
 
 newest as (
-    {{ newest_version(source('lake', 'provider_slots'), ['provider_id', 'slot_start']) }}
+    {{ newest_version(source('lake', 'provider_slots'), key_columns) }}
 )
 
 select
