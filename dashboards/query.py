@@ -104,7 +104,8 @@ def _directory(current: Stamp) -> policy.Directory:
     )
 
 
-def directory() -> policy.Directory:
+def _published_directory() -> policy.Directory:
+    """Every location and provider's home, for the policy to judge by; never returned."""
     return _directory(stamp())
 
 
@@ -184,11 +185,11 @@ def providers() -> pd.DataFrame:
         "select provider_id, role, home_location_id, fte from marts.dim_providers "
         "order by provider_id"
     )
-    return policy.provider_directory(_who(), rows, directory()).reset_index(drop=True)
+    return policy.provider_directory(_who(), rows, _published_directory()).reset_index(drop=True)
 
 
 def offers_all_locations() -> bool:
-    return policy.offers_all_locations(_who(), directory())
+    return policy.offers_all_locations(_who(), _published_directory())
 
 
 def offers_all_providers() -> bool:
@@ -241,7 +242,7 @@ def kpi_series(
     kpis: list[str], grain: str, scope: str, scope_ids: list[str], start: date, end: date
 ) -> pd.DataFrame:
     """Published KPI rows for some KPIs, scopes and a window of period starts."""
-    policy.require_kpi_ids(_who(), scope, scope_ids, directory())
+    policy.require_kpi_ids(_who(), scope, scope_ids, _published_directory())
     rows = _read(
         f"select {_KPI_COLUMNS} "
         "from marts.kpi_values where period_grain = ? and scope = ? "
@@ -261,7 +262,7 @@ def kpi_like(
     prefix: str, grain: str, scope: str, scope_ids: list[str], start: date, end: date
 ) -> pd.DataFrame:
     """Rows of a KPI family (`payer_mix_`, `ar_aging_`, `budget_variance_`)."""
-    policy.require_kpi_ids(_who(), scope, scope_ids, directory())
+    policy.require_kpi_ids(_who(), scope, scope_ids, _published_directory())
     rows = _read(
         f"select {_KPI_COLUMNS} "
         "from marts.kpi_values where period_grain = ? and scope = ? "
@@ -293,8 +294,10 @@ def _breakdown(
     )
     if location is not None and scope == "provider":
         # Narrowed before the peer rule, so the group it judges is the group shown.
-        rows = rows[rows["scope_id"].isin(directory().providers_at(frozenset({location})))]
-    return _for_board(policy.breakdown(principal, scope, rows, directory()))
+        rows = rows[
+            rows["scope_id"].isin(_published_directory().providers_at(frozenset({location})))
+        ]
+    return _for_board(policy.breakdown(principal, scope, rows, _published_directory()))
 
 
 def kpi_breakdown(kpi: str, grain: str, period_start: date, scope: str) -> pd.DataFrame:
@@ -322,7 +325,7 @@ def kpi_breakdown_window(
 
 def _detail(location: str | None, provider: str | None) -> policy.Detail:
     """The rows of a fact table this principal may read under a location/provider filter."""
-    return policy.detail(_who(), location, provider, directory())
+    return policy.detail(_who(), location, provider, _published_directory())
 
 
 def _scoped(alias: str = "", provider_column: str = "provider_id") -> str:
@@ -444,7 +447,7 @@ def non_labor_by_account(start: date, end: date, location: str | None):
     principal = _who()
     policy.require_costs(principal)
     scope, scope_id = ("location", location) if location else ("practice", "all")
-    policy.require_kpi_ids(principal, scope, [scope_id], directory())
+    policy.require_kpi_ids(principal, scope, [scope_id], _published_directory())
     # GL accounts carry money only: no count for the small-cell rule to judge.
     return _read(
         "select period_start, scope_id, replace(kpi, 'budget_variance_', '') as account, "
