@@ -12,6 +12,7 @@ it silently would pass without having looked.
 from __future__ import annotations
 
 import email
+import gzip
 import re
 import shutil
 import sqlite3
@@ -43,8 +44,8 @@ class UnreadableArtefact(Exception):
 
 
 def kind_of(path: Path) -> str | None:
-    """database | sqlite | parquet | pdf | pptx | xlsx | eml | html | text, or None for a
-    binary file the scan has no reader for (an image, a pickle)."""
+    """database | sqlite | parquet | pdf | gzip | pptx | xlsx | eml | html | text, or None
+    for a binary file the scan has no reader for (an image, a pickle)."""
     with open(path, "rb") as fh:
         head = fh.read(_SNIFF_BYTES)
     name = path.name.lower()
@@ -56,6 +57,8 @@ def kind_of(path: Path) -> str | None:
         return "parquet"
     if head.startswith(b"%PDF"):
         return "pdf"
+    if head.startswith(b"\x1f\x8b"):
+        return "gzip"
     if name.endswith(".pptx"):
         return "pptx"
     if name.endswith(".xlsx"):
@@ -75,6 +78,7 @@ def pieces(path: Path, kind: str) -> Iterator[Piece]:
         "sqlite": sqlite_pieces,
         "parquet": parquet_pieces,
         "pdf": pdf_pieces,
+        "gzip": gzip_pieces,
         "pptx": pptx_pieces,
         "xlsx": xlsx_pieces,
         "eml": eml_pieces,
@@ -192,9 +196,10 @@ def pdf_pieces(path: Path) -> Iterator[Piece]:
     if proc.returncode != 0:
         raise UnreadableArtefact(f"pdftotext failed (exit {proc.returncode})")
     pages = proc.stdout.decode("utf-8", errors="replace").split("\f")
+    if pages and not pages[-1].strip():
+        pages.pop()  # after the last page's form feed
     for number, text in enumerate(pages, start=1):
-        if text.strip():
-            yield f"page {number}", text
+        yield f"page {number}", text
 
 
 def pptx_pieces(path: Path) -> Iterator[Piece]:
@@ -253,6 +258,16 @@ def text_pieces(path: Path) -> Iterator[Piece]:
     with open(path, encoding="utf-8", errors="replace") as fh:
         for number, line in enumerate(fh, start=1):
             yield f"line {number}", line
+
+
+def gzip_pieces(path: Path) -> Iterator[Piece]:
+    """A compressed text file (a rotated log, a `.csv.gz` export), line by line."""
+    try:
+        with gzip.open(path, "rt", encoding="utf-8", errors="replace") as fh:
+            for number, line in enumerate(fh, start=1):
+                yield f"line {number}", line
+    except (OSError, EOFError) as exc:
+        raise UnreadableArtefact(f"cannot be decompressed ({type(exc).__name__})") from None
 
 
 def html_pieces(path: Path) -> Iterator[Piece]:

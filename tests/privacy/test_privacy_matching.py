@@ -3,6 +3,8 @@ and whitespace, pseudonymised keys never taken for ids; the input read the way l
 reads it (delimiter, encoding, vendor names, XLSX); what a home scan reads and how it
 fails when it cannot read something."""
 
+import gzip
+
 import pandas as pd
 import pytest
 
@@ -167,9 +169,13 @@ def test_a_home_scan_reads_all_but_the_lake_and_fails_on_what_it_cannot_read(tmp
 
     (home.root / "logs").mkdir()
     (home.root / "logs" / "run.log").write_text("landed\nfailed for P1\n")
+    (home.root / "logs" / "run.log.1.gz").write_bytes(gzip.compress(b"P1 seen\n"))
     report = scan(home, [inbox], Config())
 
-    assert report.findings == [Finding("logs/run.log", "line 2", "patient id")]
+    assert report.findings == [
+        Finding("logs/run.log", "line 2", "patient id"),
+        Finding("logs/run.log.1.gz", "line 1", "patient id"),
+    ]
     assert report.exit_code == 1
 
 

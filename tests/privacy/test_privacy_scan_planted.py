@@ -85,11 +85,10 @@ def _plant_digest(home: Path, patient: str, name: str) -> list[Finding]:
 
 
 def _plant_logs(home: Path, patient: str) -> list[Finding]:
-    (err,) = (home / "dagster" / "storage").glob("*/compute_logs/*.err")
+    err = sorted((home / "dagster" / "storage").glob("*/compute_logs/*.err"))[0]
     line = _append_line(err, f"ERROR could not bill {patient}")
-    (events,) = [
-        db for db in (home / "dagster" / "history" / "runs").glob("*.db") if db.name != "index.db"
-    ]
+    runs = (home / "dagster" / "history" / "runs").glob("*.db")
+    events = sorted(db for db in runs if db.name != "index.db")[0]
     with sqlite3.connect(events) as con:
         con.execute(
             "update event_logs set event = event || ? where id = (select min(id) from event_logs)",
