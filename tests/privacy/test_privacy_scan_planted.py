@@ -23,6 +23,8 @@ from pipelines.privacy_scan import Finding
 from tests.conftest import SAMPLE_INBOX, clinicops_command
 from tests.privacy.conftest import INBOXES
 
+pytestmark = pytest.mark.e2e
+
 PATIENT = "patient id"
 STAFF = "staff name"
 

@@ -3,12 +3,15 @@ hands out as a download carries a raw patient id or a staff name."""
 
 import subprocess
 
+import pytest
 from pptx import Presentation
 
 from pipelines.config import Config
 from pipelines.privacy_scan import scan
 from tests.conftest import PROJECT_ROOT, clinicops_command
 from tests.privacy.conftest import DQ_TABLES, INBOXES
+
+pytestmark = pytest.mark.e2e
 
 
 def test_sample_artefacts_hold_no_personal_data(served_home):
