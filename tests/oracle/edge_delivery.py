@@ -1,9 +1,10 @@
 # ruff: noqa: E501 (the CSV rows are data, kept one per line)
 """A small hand-written delivery of edge cases, landed on top of a generated practice so
-that the oracle comparison meets the spec's boundary rules: offsets, a location without a
-timezone and one missing from locations, DST, the 24-hour and 12-hour limits, string
-order of charge ids, unknown payers and codes, credit balances, a charge posted after the
-as-of date, staff terminated on a period's last day, two current rows for one provider,
+that the oracle comparison meets the spec's boundary rules: offsets; a location without a
+timezone, one missing from locations and one in a half-hour zone; DST; the 24-hour and
+12-hour limits; string order of charge ids; unknown payers and codes; credit balances; a
+charge posted after the as-of date; a provider's visit in Denver taking its Chicago slot
+(wall-clock); staff terminated on a period's last day; two current rows for one provider;
 budget lines in other cases. Staff arrive as a full snapshot (EDGE_CONFIG) that leaves
 out one generated employee, who must then be deleted.
 
@@ -21,6 +22,7 @@ FILES = {
     "reference/locations.csv": """location_id,location_name,timezone
 L03,Front Range Internal Medicine,america/denver
 L09,Annex,
+L08,Harbour Clinic,America/St_Johns
 """,
     "scheduling/appointments.csv": """appointment_id,patient_id,provider_id,location_id,appointment_type,booked_at,scheduled_start,scheduled_minutes,status,cancelled_at,checked_in_at,roomed_at,provider_start_at,checked_out_at,encounter_id
 X01,P1,PRV0003,L09,established,2026-05-01 10:00,2026-05-12 09:00-05:00,20,completed,,2026-05-12 08:55+02:00,2026-05-12 09:05,2026-05-12 09:10,2026-05-12 09:40,
@@ -36,12 +38,17 @@ X10,P10,PRV9999,L01,established,2026-05-01 10:00,2026-05-13 09:00,20,completed,,
 X11,P11,PRV0003,L01,established,2026-05-01 10:00,2026-06-09 16:00,20,scheduled,,,,,,
 X12,P12,PRV0002,L02,new_patient,2026-05-27 12:00,2026-05-27 09:00,40,no_show,,,,,,
 X13,P13,PRV0001,L03,established,2026-05-01 10:00,2026-05-26 09:00,20,completed,2026-05-20 09:00,2026-05-26 08:55,2026-05-26 09:00,2026-05-26 09:05,2026-05-26 09:30,
+X15,P15,PRV0001,L08,established,2026-05-01 10:00,2026-05-14T12:00:00Z,20,completed,,2026-05-14 09:00-02:30,2026-05-14T11:45:00Z,2026-05-14 09:20,2026-05-14 10:00,
+X16,P16,PRV0004,L03,established,2026-05-01 10:00,2026-06-03T14:00:00Z,90,completed,,,,,,
 X14,P14,PRV0001,L77,established,2026-05-01 10:00,2026-05-14 10:00+00:00,20,completed,,2026-05-14 09:50Z,2026-05-14 10:00,2026-05-14 10:02,2026-05-14 10:30-06:00,
 """,
     "scheduling/provider_slots.csv": """provider_id,location_id,slot_start,slot_minutes
 PRV0003,L09,2026-05-12 09:00,20
 PRV0001,L03,2026-06-02T15:00:00Z,30
 PRV0004,L01,2026-06-03 09:00,20
+PRV0004,L03,2026-06-04 09:00,20
+PRV0004,L03,2026-06-04 09:20,20
+PRV0004,L03,2026-06-05 09:00,20
 """,
     "billing/claims.csv": """claim_id,payer_id,submitted_date
 CLX1,PY999,2026-05-07
