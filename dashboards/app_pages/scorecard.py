@@ -204,6 +204,8 @@ if drill in targets:
         who = (
             filters.location_name(top.scope_id)
             if level == "location"
+            else "an anonymous peer"
+            if top.scope_id == policy.PEER
             else "Provider " + top.scope_id
         )
         st.markdown(
