@@ -24,7 +24,7 @@ st.caption(
     "from what your role may read; the sidebar's filters do not apply."
 )
 months, quarters = deck_periods(query.period_starts("month"), as_of)
-kind = st.radio("Period", ["Month", "Quarter"], horizontal=True, key="deck_kind")
+kind = st.radio("Deck for a", ["Month", "Quarter"], horizontal=True, key="deck_kind")
 choices = months if kind == "Month" else quarters
 if not choices:
     st.info(f"No complete {kind.lower()} has been published yet.")
