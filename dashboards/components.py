@@ -13,6 +13,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboards import query
+from dashboards.access import Principal, audit, current, policy
 from dashboards.bands import Target
 from dashboards.filters import Filters, period_label
 from dashboards.formatting import NULL
@@ -33,15 +34,33 @@ def _csv(data: pd.DataFrame) -> bytes:
     return data.to_csv(index=False).encode("utf-8")
 
 
+def _audited(build, data: pd.DataFrame, name: str, kind: str, principal: Principal) -> bytes:
+    """Build a download's file and record it. Streamlit calls this outside the script run
+    that drew the button, where no principal is bound, so it is passed in."""
+    audit.record(
+        "download",
+        home=query.serving_path().parent,
+        principal=principal,
+        table=name,
+        format=kind,
+        rows=len(data),
+    )
+    return build(data)
+
+
 def downloads(data: pd.DataFrame, name: str) -> None:
-    """CSV and XLSX of exactly the rows behind a table or chart (raw values, not text).
+    """CSV and XLSX of exactly the rows behind a table or chart (raw values, not text),
+    each recorded in the audit log when it is downloaded.
 
     The files are built when a button is clicked, not on every run of the page."""
     slug = _slug(name)
+    principal = current()
+    if not policy.may_download(principal):
+        return
     row = st.container(horizontal=True)
     row.download_button(
         "CSV",
-        partial(_csv, data),
+        partial(_audited, _csv, data, name, "csv", principal),
         file_name=f"{slug}.csv",
         mime="text/csv",
         key=f"csv_{slug}",
@@ -51,7 +70,7 @@ def downloads(data: pd.DataFrame, name: str) -> None:
     )
     row.download_button(
         "XLSX",
-        partial(to_xlsx, data, slug),
+        partial(_audited, partial(to_xlsx, sheet=slug), data, name, "xlsx", principal),
         file_name=f"{slug}.xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         key=f"xlsx_{slug}",

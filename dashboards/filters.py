@@ -8,12 +8,14 @@ first time a session starts.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 import streamlit as st
 
 from dashboards import query
+from dashboards.access import audit
 
 PERIODS = ("week", "month", "quarter", "custom")
 PERIOD_LABELS = {"week": "Week", "month": "Month", "quarter": "Quarter", "custom": "Custom"}
@@ -175,7 +177,11 @@ def sidebar() -> Filters:
     loc_ids = ([ALL] if query.offers_all_locations() else []) + list(locations["location_id"])
     prov_ids = ([ALL] if query.offers_all_providers() else []) + list(providers["provider_id"])
     for key, allowed in (("loc", loc_ids), ("prov", prov_ids)):
-        if st.session_state.get(_KEYS[key]) not in allowed:
+        chosen = st.session_state.get(_KEYS[key])
+        if chosen not in allowed:
+            if chosen:  # a URL naming a location or provider outside the role
+                refused = {"value": chosen} if re.fullmatch(r"[\w-]{1,32}", chosen) else {}
+                audit.record("access_denied", what=f"{key} filter", **refused)
             st.session_state[_KEYS[key]] = allowed[0] if allowed else ALL
 
     with st.sidebar:

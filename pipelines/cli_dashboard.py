@@ -1,5 +1,11 @@
 """`clinicops dashboard` and `clinicops demo`: serve the Streamlit app over a home's
-serving file, bound to this machine only."""
+serving file, bound to this machine only.
+
+Outside the demo the dashboard starts only with its secrets in the environment (the
+cookie key that signs sessions, the pseudonymisation key, the SMTP password when mail is
+set up), so a real practice never runs on keys lying beside its data. The demo, which
+serves the bundled sample, makes local keys and one user per role instead.
+"""
 
 from __future__ import annotations
 
@@ -24,6 +30,10 @@ PortOption = Annotated[int, typer.Option("--port", min=1, max=65535, help="Port 
 HomeOption = Annotated[
     Path, typer.Option("--home", help="Folder of the practice whose serving file to show.")
 ]
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option("--config", help="Practice configuration file with the users (access:)."),
+]
 
 
 def streamlit_command(port: int) -> list[str]:
@@ -42,15 +52,43 @@ def streamlit_command(port: int) -> list[str]:
     ]  # fmt: skip
 
 
-def dashboard(home: HomeOption = DEFAULT_HOME, port: PortOption = DEFAULT_PORT) -> None:
-    """Serve the dashboards over <home>/serving.duckdb until Ctrl+C."""
-    practice_home = Home(home.resolve())
-    if not practice_home.serving.exists():
+def dashboard(
+    home: HomeOption = DEFAULT_HOME, port: PortOption = DEFAULT_PORT, config: ConfigOption = None
+) -> None:
+    """Serve the dashboards over <home>/serving.duckdb until Ctrl+C (needs
+    CLINICOPS_COOKIE_KEY and CLINICOPS_PSEUDONYM_KEY; see docs/access.md)."""
+    from dashboards.access.auth import SecretsMissing, require_secrets
+
+    _published(Home(home.resolve()))
+    try:
+        require_secrets()
+    except SecretsMissing as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    _serve(home, port, config)
+
+
+def _published(home: Home) -> None:
+    if not home.serving.exists():
         console.print(
-            f"[red]error:[/red] {practice_home.serving} does not exist; "
-            f"run `clinicops run --home {practice_home.root}` first"
+            f"[red]error:[/red] {home.serving} does not exist; "
+            f"run `clinicops run --home {home.root}` first"
         )
         raise typer.Exit(2)
+
+
+def _serve(home: Path, port: int, config: Path | None) -> None:
+    from pipelines.config import CONFIG_ENV, ConfigError, load_config
+
+    practice_home = Home(home.resolve())
+    _published(practice_home)
+    if config is not None:
+        os.environ[CONFIG_ENV] = str(config.resolve())
+    try:
+        load_config()  # fail here, not in the browser
+    except ConfigError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
     os.environ["CLINICOPS_HOME"] = str(practice_home.root)
     console.print(
         f"[green]dashboard:[/green] open http://{HOST}:{port} in a browser "
@@ -62,8 +100,102 @@ def dashboard(home: HomeOption = DEFAULT_HOME, port: PortOption = DEFAULT_PORT) 
 
 
 def demo(home: HomeOption = DEFAULT_HOME, port: PortOption = DEFAULT_PORT) -> None:
-    """Run the pipeline on the bundled sample practice, then serve its dashboards."""
+    """Run the pipeline on the bundled sample practice, then serve its dashboards with one
+    user per role (passwords printed the first time only)."""
+    from dashboards.access.auth import DEMO_ENV, ensure_demo_cookie_key
     from pipelines.cli import run
+    from pipelines.privacy import ensure_demo_key
 
     run(home=home, inbox=None, config=None, as_of=None)
-    dashboard(home=home, port=port)
+    practice_home = Home(home.resolve())
+    ensure_demo_key(practice_home)
+    ensure_demo_cookie_key(practice_home)
+    _announce_demo_users(practice_home)
+    os.environ[DEMO_ENV] = "1"
+    _serve(home, port, None)
+
+
+def _announce_demo_users(home: Home) -> None:
+    import duckdb
+
+    from dashboards.access.auth import seed_demo_users, users_path
+
+    with duckdb.connect(str(home.serving), read_only=True) as con:
+        provider, location = con.sql(
+            "select provider_id, home_location_id from marts.dim_providers "
+            "where role = 'physician' order by provider_id limit 1"
+        ).fetchall()[0]
+    passwords = seed_demo_users(home, provider_id=provider, location_id=location)
+    if passwords is None:
+        console.print(
+            f"demo users (admin, manager, location_manager, physician, board) are in "
+            f"{users_path(home)}; their passwords were printed when they were created. "
+            f"Forgot one? `clinicops users set NAME --home {home.root}` sets a new one."
+        )
+        return
+    console.print(
+        "[bold]Sign in with one of these demo users. The passwords are shown this once "
+        "and stored nowhere (only their hashes):[/bold]"
+    )
+    for role, password in passwords.items():
+        binding = {
+            "physician": f" (provider {provider})",
+            "location_manager": f" (location {location})",
+        }.get(role, "")
+        console.print(f"  {role:<17} {password}{binding}")
+
+
+users = typer.Typer(
+    help="Dashboard users kept in <home>/secrets/users.yaml (hashes only).",
+    no_args_is_help=True,
+)
+
+
+@users.command("set")
+def set_user(
+    name: Annotated[str, typer.Argument(help="Username (lowercase).")],
+    home: HomeOption = DEFAULT_HOME,
+    role: Annotated[
+        str | None,
+        typer.Option(
+            "--role",
+            help="admin, manager, location_manager, physician, board or none; "
+            "default: keep the user's role (a password reset).",
+        ),
+    ] = None,
+    provider: Annotated[str | None, typer.Option("--provider", help="Physicians.")] = None,
+    location: Annotated[
+        list[str] | None, typer.Option("--location", help="Location managers; repeat.")
+    ] = None,
+    generate: Annotated[
+        bool, typer.Option("--generate", help="Make up a password and print it once.")
+    ] = False,
+) -> None:
+    """Add a user or give one a new password (prompted, or generated and printed once)."""
+    import secrets
+
+    from dashboards.access.auth import hash_password, load_users, save_user
+    from pipelines.config import User, load_config
+
+    practice_home = Home(home.resolve())
+    known = load_users(load_config(), practice_home).get(name.lower())
+    if role is None and known is None:
+        console.print(f"[red]error:[/red] {name} is not a user yet: give --role")
+        raise typer.Exit(2)
+    binding = {"role": None if role == "none" else role, "provider_id": provider}
+    binding["location_ids"] = location or []
+    if role is None:
+        binding = known.model_dump(include={"role", "provider_id", "location_ids"})
+    if generate:
+        password = secrets.token_urlsafe(12)
+    else:
+        password = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = User(**binding, password_hash=hash_password(password))
+    except ValueError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    save_user(practice_home, name.lower(), user)
+    console.print(f"[green]saved:[/green] {name.lower()} ({user.role or 'no role'})")
+    if generate:
+        console.print(f"password (shown this once): {password}")

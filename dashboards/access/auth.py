@@ -24,6 +24,7 @@ from pipelines.config import Config, User
 from pipelines.lake import Home
 from pipelines.privacy import KEY_ENV as PSEUDONYM_KEY_ENV
 
+COOKIE_NAME = "clinicops_session"  # the signed re-authentication cookie
 COOKIE_KEY_ENV = "CLINICOPS_COOKIE_KEY"
 SMTP_HOST_ENV = "CLINICOPS_SMTP_HOST"
 SMTP_PASSWORD_ENV = "CLINICOPS_SMTP_PASSWORD"

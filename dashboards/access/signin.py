@@ -25,7 +25,6 @@ from dashboards.access.principal import Principal
 from pipelines.config import Config, User
 from pipelines.lake import Home
 
-COOKIE_NAME = "clinicops_session"
 _LAST_SEEN = "_clinicops_last_seen"
 _COOKIE_AT = "_clinicops_cookie_set_at"
 
@@ -51,7 +50,7 @@ def gate(home: Home, config: Config) -> Principal:
     idle_seconds = config.access.session_idle_minutes * 60
     authenticator = stauth.Authenticate(
         _credentials(users),
-        COOKIE_NAME,
+        auth.COOKIE_NAME,
         auth.cookie_key(home),
         config.access.session_idle_minutes / (24 * 60),
         auto_hash=False,

@@ -6,6 +6,8 @@
   environment, until the block ends; yields the base URL.
 - `chromium()`: the browser with the flags shared/STACK_NOTES.md requires.
 - `login(page, url, user, password)`, `logout(page)`, `settle(page)`.
+- `signed_in_state(browser, url, user, password)`: sign in once and keep the browser
+  state (the signed session cookie), so later contexts open signed in without the form.
 
 The role tests (tests/access/test_roles_browser.py), the dashboards' browser test and the
 reliability suite's readers all use these, so a change to the sign-in form is made once.
@@ -26,6 +28,7 @@ import bcrypt
 import yaml
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from dashboards.access.auth import COOKIE_NAME
 from pipelines.lake import Home
 from tests.conftest import clinicops_command
 
@@ -56,7 +59,7 @@ PASSWORDS = {
     "board": "board-pass-5",
     "nobody": "nobody-pass-6",
 }
-PHYSICIAN_PROVIDER = "PRV0001"
+PHYSICIAN_PROVIDER = "PRV0002"  # a physician at L01
 MANAGED_LOCATIONS = ["L01"]
 
 
@@ -171,6 +174,22 @@ def login(page: Page, url: str, user: str, password: str, path: str = "") -> Non
     submit_credentials(page, user, password)
     expect(page.get_by_text(f"Signed in as {user}")).to_be_visible(timeout=WAIT_MS)
     settle(page)
+
+
+def signed_in_state(browser: Browser, url: str, user: str, password: str) -> dict:
+    """Playwright storage state holding `user`'s session cookie (valid for the idle window)."""
+    context = browser.new_context(viewport=LAPTOP)
+    try:
+        page = context.new_page()
+        login(page, url, user, password)
+        deadline = time.monotonic() + 30
+        while COOKIE_NAME not in {c["name"] for c in context.cookies()}:
+            if time.monotonic() > deadline:
+                raise RuntimeError("the app set no session cookie after signing in")
+            page.wait_for_timeout(200)
+        return context.storage_state()
+    finally:
+        context.close()
 
 
 def logout(page: Page) -> None:

@@ -1,36 +1,31 @@
 """The dashboards in real headless Chromium (Debian's, driven by Playwright), served by
 `clinicops dashboard` over the sample's serving file: every page renders without an
 exception, filters persist across pages and in the URL, the scorecard drills down, and a
-downloaded CSV holds exactly the published rows. One screenshot per page is kept under
-test-artifacts/screenshots/ for a human to look at."""
+downloaded CSV holds exactly the published rows. The reader is an admin who signed in
+once (tests/access/browser.py); every test reopens the app with that session's cookie.
+One screenshot per page is kept under test-artifacts/screenshots/ for a human to look at."""
 
 from __future__ import annotations
 
 import csv
-import socket
-import subprocess
-import time
-import urllib.request
 from pathlib import Path
 
 import duckdb
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
-from tests.conftest import PROJECT_ROOT, clinicops_command
+from tests.access.browser import (
+    LAPTOP,
+    PASSWORDS,
+    WAIT_MS,
+    chromium,
+    serve,
+    settle,
+    signed_in_state,
+    write_test_users,
+)
+from tests.conftest import PROJECT_ROOT
 
-CHROMIUM = "/usr/bin/chromium"
-# shared/STACK_NOTES.md: without the resolver rule Chromium keeps looking up outside hosts.
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1",
-]
 SCREENSHOTS = PROJECT_ROOT / "test-artifacts" / "screenshots"
 PAGES = {  # url path -> title
     "": "Weekly scorecard",
@@ -41,66 +36,32 @@ PAGES = {  # url path -> title
     "budget": "Budget planning",
     "data-quality": "Data quality",
 }
-LAPTOP = {"width": 1366, "height": 768}
-WAIT_MS = 90_000
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
-def app_url(dashboard_home):
-    port = free_port()
-    server = subprocess.Popen(
-        [clinicops_command(), "dashboard", "--home", str(dashboard_home.root), "--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as reply:
-                if reply.read() == b"ok":
-                    break
-        except OSError:
-            if server.poll() is not None:
-                pytest.fail(f"clinicops dashboard exited:\n{server.stdout.read()}")
-            time.sleep(0.5)
-    else:
-        server.terminate()
-        pytest.fail("the dashboard did not answer its health check within 120 s")
-    yield url
-    server.terminate()
-    server.wait(timeout=30)
+def app_url(dashboard_home, tmp_path_factory):
+    config = write_test_users(tmp_path_factory.mktemp("users") / "users.yaml")
+    with serve(dashboard_home, config) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def browser():
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        yield chromium
-        chromium.close()
+    with chromium() as browser:
+        yield browser
+
+
+@pytest.fixture(scope="module")
+def admin_state(browser, app_url):
+    """Signed in once as the admin; every test opens a fresh context with that cookie."""
+    return signed_in_state(browser, app_url, "admin", PASSWORDS["admin"])
 
 
 @pytest.fixture
-def page(browser) -> Page:
-    context = browser.new_context(viewport=LAPTOP, accept_downloads=True)
+def page(browser, admin_state) -> Page:
+    context = browser.new_context(viewport=LAPTOP, accept_downloads=True, storage_state=admin_state)
     yield context.new_page()
     context.close()
-
-
-def settle(page: Page) -> None:
-    """Wait until Streamlit has finished the script run the last action started."""
-    page.wait_for_timeout(300)
-    page.wait_for_selector(
-        '[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=WAIT_MS
-    )
-    page.wait_for_timeout(500)
 
 
 def open_page(page: Page, url: str, path: str, title: str) -> None:

@@ -1,5 +1,6 @@
 """AppTest smoke test of every page on the sample's serving file: each page runs without
-an exception and shows its title and its headline figures from the published data."""
+an exception and shows its title and its headline figures from the published data, for an
+admin who signed in through the app's form (tests/access covers the other roles)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from pathlib import Path
 import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
+
+from tests.access.browser import PASSWORDS, TEST_SECRETS, write_test_users
 
 APP = Path(__file__).resolve().parents[2] / "dashboards" / "app.py"
 TIMEOUT = 120
@@ -23,10 +26,26 @@ PAGES = {
 }
 
 
+@pytest.fixture(autouse=True)
+def signed_in_users(tmp_path, monkeypatch):
+    """The app's secrets and a config with known users, as `clinicops dashboard` gives them."""
+    for name, value in TEST_SECRETS.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("CLINICOPS_CONFIG", str(write_test_users(tmp_path / "users.yaml")))
+
+
+def sign_in(app: AppTest, user: str = "admin") -> None:
+    assert [s.value for s in app.subheader] == ["Sign in to clinicops"]
+    app.text_input(key="sign_in_user").input(user)
+    app.text_input(key="sign_in_password").input(PASSWORDS[user])
+    app.button[0].click().run()
+
+
 def open_page(page: str, **query_params) -> AppTest:
     app = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
     app.query_params.update(query_params)
     app.run()
+    sign_in(app)
     if page != "scorecard":
         app.switch_page(f"app_pages/{page}.py").run()
     assert not app.exception, [e.message for e in app.exception]
