@@ -18,13 +18,14 @@ def _us(column: str) -> pl.Expr:
 
 
 def provider_homes(staff: pl.DataFrame) -> pl.DataFrame:
-    """A provider's staff home: the current employment, else the latest termination,
-    then the latest hire, then the highest employee_id (so ties never depend on order)."""
+    """A provider's staff home: the current employment, else the latest termination;
+    then the largest FTE, the latest hire, the highest employee_id."""
     return (
         staff.filter(pl.col("provider_id").is_not_null())
         .sort(
             pl.col("termination_date").is_null(),
             pl.col("termination_date"),
+            pl.col("fte"),
             pl.col("hire_date"),
             pl.col("employee_id"),
             nulls_last=False,

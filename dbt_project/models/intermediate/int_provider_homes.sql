@@ -2,8 +2,9 @@
 -- its staff home location" (the stg_hr__staff row with that provider_id) for
 -- third_next_available_days. The contract does not make provider_id unique in staff;
 -- when several staff rows carry it (a rehire), the current or latest employment wins:
--- the row without a termination_date, else the latest termination, then the latest hire
--- (docs/interpretations.md).
+-- the row without a termination_date, else the latest termination; among rows still
+-- tied (two current contracts at two sites) the largest FTE, where the provider mostly
+-- works, then the latest hire (docs/interpretations.md).
 -- Grain: one row per provider_id present in staff.
 with
 
@@ -25,6 +26,7 @@ ranked as (
             order by
                 case when termination_date is null then 0 else 1 end,
                 termination_date desc,
+                fte desc,
                 hire_date desc,
                 employee_id desc
         ) as employment_rank
