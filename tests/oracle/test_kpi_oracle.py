@@ -18,7 +18,7 @@ import pytest
 from pipelines.lake import Home
 from pipelines.sample import generate_corrections, generate_practice
 from tests.conftest import clinicops_command
-from tests.oracle.compare import disagreements, published, summary
+from tests.oracle.compare import ON, disagreements, published, summary
 from tests.oracle.edge_delivery import EDGE_CONFIG, write_edge_delivery
 from tests.oracle.lake_frames import Lake
 from tests.oracle.reference import as_of_date, kpi_values
@@ -33,7 +33,11 @@ def _published_as_of(home: Home) -> date:
 
 def _assert_agree(home: Home, as_of: date) -> None:
     oracle = kpi_values(home.root, as_of)
-    problems = disagreements(oracle, published(home.serving))
+    served = published(home.serving)
+    # A row published twice would match its oracle row twice and hide in the join.
+    for name, frame in (("oracle", oracle), ("kpi_values", served)):
+        assert not frame.select(ON).is_duplicated().any(), f"{name} repeats a row"
+    problems = disagreements(oracle, served)
     with pl.Config(tbl_rows=60, tbl_cols=12, tbl_width_chars=200):
         assert problems.is_empty(), f"kpi_values disagrees with the oracle:\n{summary(problems)}"
 
