@@ -106,13 +106,13 @@ def _claim_scoped(frame: pl.DataFrame, day: str) -> pl.DataFrame:
     return bucket(frame, day, "claim_location", "claim_provider")
 
 
-def payments_kpis(tx: pl.DataFrame) -> tuple[list[pl.DataFrame], pl.DataFrame]:
+def payments_kpis(tx: pl.DataFrame) -> list[pl.DataFrame]:
     by = (
         _claim_scoped(tx, "posted_date")
         .group_by(KEYS)
         .agg(payments=pl.col("paid").sum().round(MONEY_DIGITS))
     )
-    return [flow(by, "payments", pl.col("payments"))], by
+    return [flow(by, "payments", pl.col("payments"))]
 
 
 def denial_kpis(tx: pl.DataFrame) -> list[pl.DataFrame]:
@@ -262,12 +262,9 @@ def net_collection_kpis(lines, tx, owners, as_of: date) -> list[pl.DataFrame]:
     ]
 
 
-def billing_kpis(lake, as_of: date):
-    """All billing KPIs, plus the frames derived KPIs need (production, payments)."""
+def billing_kpis(lake, as_of: date) -> list[pl.DataFrame]:
     lines = charges(lake, as_of)
     owners = claim_owners(lines)
     tx = transactions(lake, as_of, owners)
-    paid_rows, paid = payments_kpis(tx)
-    out = production_kpis(lines) + paid_rows + denial_kpis(tx)
-    out += ar_kpis(lines, tx, owners, as_of) + net_collection_kpis(lines, tx, owners, as_of)
-    return out, lines, paid
+    out = production_kpis(lines) + payments_kpis(tx) + denial_kpis(tx)
+    return out + ar_kpis(lines, tx, owners, as_of) + net_collection_kpis(lines, tx, owners, as_of)

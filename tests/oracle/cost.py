@@ -101,7 +101,7 @@ def cost_kpis(lake, as_of: date, visits: pl.DataFrame, paid: pl.DataFrame):
             p,
         ),
     ]
-    return out, labor
+    return out
 
 
 def _active(day: pl.Expr) -> pl.Expr:

@@ -53,22 +53,20 @@ def kpi_values(home_root: Path, as_of: date | None = None) -> pl.DataFrame:
     lake = Lake(home_root)
     as_of = as_of or as_of_date(lake)
     frames = access_kpis(lake, as_of) + third_next_available_kpis(lake, as_of)
-    billing, _, _ = billing_kpis(lake, as_of)
-    frames += billing
+    frames += billing_kpis(lake, as_of)
     long = pl.concat([f.cast(OUTPUT) for f in frames])
     visits = _part(long, "completed_visits", "completed")
     paid = _part(long, "payments", "payments")
-    rvus = _part(long, "work_rvus", "rvus")
-    cost, labor = cost_kpis(lake, as_of, visits, paid)
-    frames += cost
+    frames += cost_kpis(lake, as_of, visits, paid)
     frames += staffing_kpis(lake, as_of, data_start(lake))
-    frames += per_fte_kpis(lake, as_of, visits, rvus)
+    frames += per_fte_kpis(lake, as_of, visits, _part(long, "work_rvus", "rvus"))
     long = pl.concat([f.cast(OUTPUT) for f in frames])
+    # Budget actuals are the KPIs' own values, as KPI_SPEC.md names them per line.
     parts = {
         "completed_visits": (visits, "completed"),
         "gross_charges": (_part(long, "gross_charges", "v"), "v"),
         "collections": (paid, "payments"),
-        "labor_cost": (labor, "labor"),
+        "labor_cost": (_part(long, "labor_cost", "v"), "v"),
     }
     frames += budget_kpis(lake, as_of, parts)
     return pl.concat([f.cast(OUTPUT) for f in frames])
