@@ -359,8 +359,14 @@ def _rejected(
         ]
     )
     safe = _pseudonymised(trimmed.select("_line", *names), contract, pseudonymiser)
-    as_received = safe.select(
-        "_line", pl.struct(pl.exclude("_line")).struct.json_encode().alias("_raw")
+    # A line with more fields than its header has its values under the wrong names, so
+    # pseudonymising by column cannot protect it: nothing of it is kept but its reason.
+    whole = pl.col("_problem").is_null() if "_problem" in bad_rows.columns else pl.lit(True)
+    as_received = safe.with_columns(bad_rows.select(whole.alias("_whole"))).select(
+        "_line",
+        pl.when("_whole")
+        .then(pl.struct(pl.exclude("_line", "_whole")).struct.json_encode())
+        .alias("_raw"),
     )
     return (
         errors.join(as_received, on="_line", how="left", maintain_order="left")

@@ -6,7 +6,8 @@ accept `inf`, `nan`, `1_000`, surrounding blanks, and read a date as a timestamp
 value that fails gets one reason per broken rule; a row with any reason is rejected.
 
 Reasons quote the offending value so a practice can find and fix it at the source,
-except for personal-data columns, whose values are never written into a reason.
+except for personal-data columns, whose values are never written into a reason, and
+except on a line whose fields are shifted, where any column may hold personal data.
 
 Beyond the contract's own rules, landing decides what is plausible, because one absurd
 value can break or distort the whole build downstream:
@@ -388,13 +389,18 @@ def check(batch: pl.DataFrame, contract: Contract, landed_on: date | None = None
     ).collect()
     mask = staged.select(pl.any_horizontal(flags)).to_series()
     column_of = dict(zip(flags, (c.column for c in checks), strict=True))
+    # A line with a structural problem (more fields than the header) has its values in
+    # the wrong columns: a patient id can sit under `scheduled_minutes`, and a value rule
+    # would quote it. Such a line gets its structural reason only.
+    whole = pl.col("_problem").is_null()
     errors = (
         staged.filter(mask)
         .select(
             "_line",
+            pl.when(pl.col(flags[0])).then(checks[0].reason).alias(flags[0]),
             *[
-                pl.when(pl.col(f)).then(c.reason).alias(f)
-                for c, f in zip(checks, flags, strict=True)
+                pl.when(pl.col(f) & whole).then(c.reason).alias(f)
+                for c, f in zip(checks[1:], flags[1:], strict=True)
             ],
         )
         .unpivot(index="_line", on=flags, variable_name="check", value_name="reason")

@@ -373,3 +373,19 @@ def test_key_comes_from_the_environment_or_the_demo_file(inbox, home, monkeypatc
     monkeypatch.setenv(KEY_ENV, "x" * 32)
     assert resolve_key(home) == b"x" * 32
     assert land_inbox(inbox, home, Config()).files == []
+
+
+def test_a_shifted_line_keeps_no_value_a_column_could_not_protect(inbox, home, land):
+    # A comma inside an unquoted value moves the patient id under `provider_id` and every
+    # later value one column on: neither the reasons nor the kept row may carry it.
+    shifted = csv_text([row("appointments"), row("appointments", appointment_id="A2")])
+    shifted = shifted.replace(f"A2,{PATIENT},", f"A2,x,{PATIENT},", 1)
+    path = inbox / "scheduling" / "appointments.csv"
+    path.parent.mkdir(parents=True)
+    path.write_text(shifted, encoding="utf-8")
+    (result,) = land().files
+    assert (result.rows_loaded, result.rows_rejected) == (1, 1)
+    rejected = pl.read_parquet(home.rejected_partition("appointments", "000001") / "*.parquet")
+    assert rejected["column"].to_list() == ["(row)"]
+    assert rejected["_raw"].to_list() == [None]
+    assert PATIENT not in rejected.write_csv()
