@@ -48,6 +48,9 @@ def dbt_env(home: Home) -> dict[str, str]:
         "CLINICOPS_WAREHOUSE": str(home.warehouse),
         "CLINICOPS_LAKE": str(home.lake),
         "CLINICOPS_SPARK_DIR": str(spark_dir(home)),
+        # The profile binds Spark's driver to 127.0.0.1; this keeps its other services
+        # there too instead of the first address the host name resolves to.
+        "SPARK_LOCAL_IP": "127.0.0.1",
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
     }
