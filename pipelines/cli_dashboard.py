@@ -21,7 +21,8 @@ from rich.console import Console
 from pipelines.build import PROJECT_ROOT
 from pipelines.lake import Home
 
-console = Console(stderr=True)
+# soft_wrap: a password or a path is never broken over two lines.
+console = Console(stderr=True, soft_wrap=True)
 HOST = "127.0.0.1"
 DEFAULT_PORT = 8501
 DEFAULT_HOME = PROJECT_ROOT / "data" / "home"
@@ -49,6 +50,9 @@ def streamlit_command(port: int) -> list[str]:
         "--server.runOnSave", "false",
         "--theme.base", "light",
         "--client.toolbarMode", "viewer",
+        # A table's own toolbar would export it in the browser, unseen by the audit log;
+        # every download goes through the pages' audited CSV/XLSX buttons instead.
+        "--client.disableDataExport", "true",
     ]  # fmt: skip
 
 

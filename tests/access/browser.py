@@ -46,6 +46,9 @@ CHROMIUM_FLAGS = [
 ]
 LAPTOP = {"width": 1366, "height": 768}
 WAIT_MS = 90_000
+# Six engineers' test runs share 2 cores: a page that renders in 1 s alone can take 30 s,
+# so every `expect` waits as long as a page may take rather than Playwright's 5 s.
+expect.set_options(timeout=WAIT_MS)
 TEST_SECRETS = {
     "CLINICOPS_COOKIE_KEY": "test-cookie-key-" + "c" * 32,
     "CLINICOPS_PSEUDONYM_KEY": "test-pseudonym-key-" + "p" * 16,

@@ -8,6 +8,7 @@ import subprocess
 import bcrypt
 
 from dashboards.access import auth
+from pipelines.cli_dashboard import streamlit_command
 from pipelines.config import Config
 from pipelines.lake import Home
 from tests.conftest import clinicops_command
@@ -26,6 +27,10 @@ def test_dashboard_refuses_to_start_without_its_secrets(tmp_path):
     assert proc.returncode == 2
     assert "CLINICOPS_COOKIE_KEY" in proc.stderr
     assert "CLINICOPS_PSEUDONYM_KEY" in proc.stderr
+
+
+def test_tables_export_only_through_the_audited_buttons():
+    assert "--client.disableDataExport true" in " ".join(streamlit_command(8501))
 
 
 def test_users_command_resets_a_password_and_keeps_the_role(tmp_path):
@@ -60,5 +65,5 @@ def test_demo_prints_passwords_once_then_says_where_to_reset(sample_home, tmp_pa
     assert f"(provider {users['physician'].provider_id})" in first
     _announce_demo_users(home)
     again = capsys.readouterr().err
-    assert "clinicops users set" in again
+    assert "clinicops users set" in " ".join(again.split())
     assert not any(password in again for password in lines.values())
