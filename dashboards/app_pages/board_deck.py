@@ -4,15 +4,33 @@ may read, to download as PPTX and PDF (the same pages). The app opens it to the 
 
 from __future__ import annotations
 
+from functools import partial
+
 import streamlit as st
 
 from dashboards import query
-from dashboards.access.principal import current
-from dashboards.reports.on_demand import build_deck_files, deck_periods
+from dashboards.access import audit
+from dashboards.access.principal import Principal, current
+from dashboards.reports.on_demand import DeckFiles, build_deck_files, deck_periods
 from pipelines.config import load_config
 from pipelines.report_jobs import deck_options
 
 PPTX_MIME = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
+
+
+def _audited(files: DeckFiles, kind: str, principal: Principal) -> bytes:
+    """Record the download as the table downloads are (dashboards/components.py): Streamlit
+    calls this outside the script run, where no principal is bound, so it is passed in."""
+    audit.record(
+        "download",
+        home=query.serving_path().parent,
+        principal=principal,
+        table="board deck",
+        period=files.period.code,
+        format=kind,
+    )
+    return files.pptx if kind == "pptx" else files.pdf
+
 
 st.title("Board deck")
 principal = current()
@@ -46,7 +64,7 @@ if built is not None and built[0] == built_for:
     row = st.container(horizontal=True)
     row.download_button(
         "PPTX",
-        files.pptx,
+        partial(_audited, files, "pptx", principal),
         file_name=files.file_name("pptx"),
         mime=PPTX_MIME,
         icon=":material/download:",
@@ -55,7 +73,7 @@ if built is not None and built[0] == built_for:
     )
     row.download_button(
         "PDF",
-        files.pdf,
+        partial(_audited, files, "pdf", principal),
         file_name=files.file_name("pdf"),
         mime="application/pdf",
         icon=":material/download:",

@@ -1,8 +1,8 @@
 """The board deck page in real headless Chromium, signed in through the dashboard's own
 form (tests/access/browser.py): a board member builds October's deck and downloads the
 PPTX and the PDF; the PPTX opens with python-pptx and holds the deck's slides, the PDF
-has its pages, and the build is in the audit log under the board member's name. A
-physician is not offered the page."""
+has its pages, and the build and both downloads are in the audit log under the board
+member's name. A physician is not offered the page."""
 
 from __future__ import annotations
 
@@ -85,6 +85,12 @@ def test_board_member_builds_and_downloads_the_deck(deck_app, sample_home, page,
     ]
     builds = [r for r in records if r["event"] == "deck_build" and r["user"] == "board"]
     assert builds and builds[-1]["role"] == "board" and builds[-1]["period"] == "2026-10"
+    downloads = [
+        (r["format"], r["period"])
+        for r in records
+        if r["event"] == "download" and r["user"] == "board" and r["table"] == "board deck"
+    ]
+    assert ("pptx", "2026-10") in downloads and ("pdf", "2026-10") in downloads
 
 
 def test_physician_is_not_offered_the_deck(deck_app, page):
