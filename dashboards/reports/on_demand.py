@@ -35,8 +35,10 @@ class DeckFiles:
 
 def deck_periods(months: list[date], as_of: date) -> tuple[list[Period], list[Period]]:
     """Complete months and complete quarters among the published months, newest first:
-    a board reads closed periods, and a partial one would read as a collapse."""
-    complete = {m for m in months if Period(m, 1).end <= as_of}
+    a board reads closed periods, and a partial one would read as a collapse. The first
+    published month is left out: the data rarely starts on the 1st (the sample's first
+    month holds a week), and a deck compares each period with the one before."""
+    complete = {m for m in sorted(months)[1:] if Period(m, 1).end <= as_of}
     quarters = {Period(date(m.year, (m.month - 1) // 3 * 3 + 1, 1), 3) for m in complete}
     return (
         [Period(m, 1) for m in sorted(complete, reverse=True)],
