@@ -27,6 +27,9 @@ from pipelines.lake import Home
 
 _LAST_SEEN = "_clinicops_last_seen"
 _COOKIE_AT = "_clinicops_cookie_set_at"
+# Why the form is back (expired, signed out): kept until the next sign-in, because the
+# cookie component's rerun right after a sign-out redraws the form.
+_NOTICE = "_clinicops_sign_in_notice"
 
 
 def _credentials(users: dict[str, User]) -> dict:
@@ -62,7 +65,6 @@ def gate(home: Home, config: Config) -> Principal:
         authenticator.logout(location="unrendered")
     username = st.session_state.get("username")
     now = time.time()
-    notice = None
     if st.session_state.get("authentication_status") and username in users:
         principal = auth.principal_of(username, users[username])
         if not was_signed_in:
@@ -72,11 +74,13 @@ def gate(home: Home, config: Config) -> Principal:
         if now - last_seen > idle_seconds:
             audit.record("session_expired", home=home.root, principal=principal)
             authenticator.logout(location="unrendered")
-            notice = "Your session expired after a period without activity: sign in again."
+            st.session_state[_NOTICE] = (
+                "Your session expired after a period without activity: sign in again."
+            )
         elif _account_box(principal):
             audit.record("logout", home=home.root, principal=principal)
             authenticator.logout(location="unrendered")
-            notice = "You are signed out."
+            st.session_state[_NOTICE] = "You are signed out."
         else:
             st.session_state[_LAST_SEEN] = now
             cookie_at = st.session_state.get(_COOKIE_AT)
@@ -86,7 +90,7 @@ def gate(home: Home, config: Config) -> Principal:
             return principal
     elif st.session_state.get("authentication_status"):  # signed in as a removed user
         authenticator.logout(location="unrendered")
-    return _form(home, users, authenticator, notice)
+    return _form(home, users, authenticator)
 
 
 def _account_box(principal: Principal) -> bool:
@@ -97,12 +101,12 @@ def _account_box(principal: Principal) -> bool:
         return st.button("Sign out", key="sign_out", icon=":material/logout:")
 
 
-def _form(home: Home, users: dict[str, User], authenticator, notice: str | None) -> Principal:
+def _form(home: Home, users: dict[str, User], authenticator) -> Principal:
     box = st.empty()
     with box.form("sign_in", clear_on_submit=True):
         st.subheader("Sign in to clinicops")
-        if notice:
-            st.info(notice)
+        if st.session_state.get(_NOTICE):
+            st.info(st.session_state[_NOTICE])
         username = st.text_input("Username", key="sign_in_user", autocomplete="username")
         password = st.text_input(
             "Password", key="sign_in_password", type="password", autocomplete="current-password"
@@ -116,6 +120,7 @@ def _form(home: Home, users: dict[str, User], authenticator, notice: str | None)
         authenticator.cookie_controller.set_cookie()
         st.session_state[_COOKIE_AT] = st.session_state[_LAST_SEEN] = time.time()
         audit.record("login", home=home.root, principal=principal, via="password")
+        st.session_state.pop(_NOTICE, None)
         box.empty()
         _account_box(principal)
         return principal

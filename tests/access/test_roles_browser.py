@@ -136,7 +136,7 @@ def test_each_page_opens_or_is_refused_by_role(role, as_role, app_url, sample_ho
     for path, (title, roles) in PAGES.items():
         open_path(page, app_url, path)
         assert_no_exception(page)
-        expect(page.get_by_role("heading", name=title, level=1)).to_be_visible()
+        expect(page.get_by_role("heading", name=title, level=1).first).to_be_visible()
         if role in roles:
             assert page.get_by_text(REFUSED).count() == 0, (role, path)
         else:
@@ -207,7 +207,8 @@ def test_every_download_is_scoped_and_audited(role, as_role, app_url, sample_hom
     page = as_role(role)
     open_path(page, app_url, "revenue")
     buttons = page.get_by_role("button", name="CSV", exact=True)
-    assert buttons.count() > 0
+    expect(buttons.first).to_be_visible()
+    settle(page)
     before = len(audit_records(sample_home, user=role, event="download"))
     for index in range(buttons.count()):
         with page.expect_download() as download:
