@@ -60,6 +60,8 @@ def admin_state(browser, app_url):
 @pytest.fixture
 def page(browser, admin_state) -> Page:
     context = browser.new_context(viewport=LAPTOP, accept_downloads=True, storage_state=admin_state)
+    # Downloads and clicks wait as long as a page may take on a loaded machine, not 30 s.
+    context.set_default_timeout(WAIT_MS)
     yield context.new_page()
     context.close()
 
