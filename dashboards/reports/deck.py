@@ -407,8 +407,13 @@ class _Deck:
             "later counts in any figure.\n"
             "Rejected rows are kept aside with their file, line and reason"
             f"{', most in ' + where if where else ''}.\n"
-            f"Checks after loading: {checks}.\n"
-            "Details, file by file, are on the dashboard's data-quality page.",
+            f"Checks after loading: {checks}."
+            # Pointing a board member at a page their role cannot open helps nobody.
+            + (
+                "\nDetails, file by file, are on the dashboard's data-quality page."
+                if policy.may_see_data_quality(current())
+                else ""
+            ),
             MARGIN,
             BODY_TOP + Inches(0.42 * len(rows) + 0.35),
             CONTENT_W,

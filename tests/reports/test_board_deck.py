@@ -239,3 +239,15 @@ def test_productivity_chart_shows_what_the_reader_may_read(sample_home, role, ti
     bars = renderer.figure.data[0]
     assert labels in bars.x and all(v > 0 for v in bars.y)
     assert not [x for x in bars.x if str(x).startswith("PRV")]
+
+
+@pytest.mark.parametrize(("role", "pointed"), [(Role.MANAGER, True), (Role.BOARD, False)])
+def test_data_quality_slide_points_only_to_a_page_the_reader_may_open(sample_home, role, pointed):
+    with acting_as(Principal(f"test:{role}", role)):
+        serving = read_serving(sample_home.serving)
+        deck = _Deck(serving, parse_period("2026-10"), DeckOptions("Sample Family Practice"))
+        deck.data_quality()
+    (slide,) = deck.layout.prs.slides
+    text = " ".join(s.text_frame.text for s in slide.shapes if s.has_text_frame)
+    assert "Checks after loading:" in text
+    assert ("dashboard's data-quality page" in text) is pointed
