@@ -71,11 +71,12 @@ def smtp_from_env(env=os.environ) -> SmtpSettings | None:
     return SmtpSettings.from_env(env) if env.get(SMTP_HOST_ENV) else None
 
 
-def newest_complete_week(home: Home) -> date:
-    from dashboards.reports.digest import last_complete_week
+def newest_complete_week(home: Home) -> date | None:
+    """None while the published data holds no complete week yet."""
+    from dashboards.reports.digest import newest_complete_week as newest
     from dashboards.reports.serving import read_serving
 
-    return last_complete_week(read_serving(home.serving, grains=("week",)))
+    return newest(read_serving(home.serving, grains=("week",)))
 
 
 def digested_week(home: Home) -> date | None:

@@ -96,12 +96,18 @@ class Digest:
     state: dict = field(repr=False)
 
 
-def last_complete_week(serving: Serving) -> date:
+def newest_complete_week(serving: Serving) -> date | None:
+    """None while the data holds no complete week yet (a practice's first days)."""
     weeks = serving.kpis.filter(serving.kpis["period_grain"] == "week")["period_start"]
     complete = [w for w in weeks.unique().to_list() if w + timedelta(days=6) <= serving.as_of]
-    if not complete:
+    return max(complete, default=None)
+
+
+def last_complete_week(serving: Serving) -> date:
+    week = newest_complete_week(serving)
+    if week is None:
         raise ValueError(f"no complete week up to the as-of date {serving.as_of}")
-    return max(complete)
+    return week
 
 
 def load_state(path: Path) -> dict:

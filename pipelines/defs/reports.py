@@ -82,6 +82,11 @@ def weekly_digest(
         week = date.fromisoformat(config.week) if config.week else None
         if week is None:
             newest = report_jobs.newest_complete_week(home)
+            if newest is None:
+                # A practice's first days: nothing to digest yet, and no reason to fail
+                # the scheduled run that published them.
+                context.log.info("no complete week published yet: no digest")
+                return MaterializeResult(metadata={"sent": False})
             if report_jobs.digested_week(home) == newest:
                 context.log.info(f"the digest of the week of {newest} is already out")
                 return MaterializeResult(metadata={"week": newest.isoformat(), "sent": False})

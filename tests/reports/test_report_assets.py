@@ -3,7 +3,7 @@ the sample writes its page and mails it to a real SMTP server, once per week, wi
 alert that fires once and not again; the deck is due once per completed month."""
 
 import shutil
-from datetime import date
+from datetime import date, timedelta
 
 import duckdb
 import yaml
@@ -105,6 +105,23 @@ def test_digest_asset_without_smtp_writes_the_page_only(sample_home, tmp_path, m
     meta = _metadata(result)
     assert meta["sent"] is False and meta["recipients"] == 0
     assert (home.root / "reports" / f"digest-{meta['week']}.html").stat().st_size > 1000
+
+
+def test_digest_asset_skips_while_no_week_is_complete(sample_home, tmp_path, monkeypatch):
+    monkeypatch.delenv("CLINICOPS_SMTP_HOST", raising=False)
+    home = Home(tmp_path / "home")
+    home.root.mkdir()
+    shutil.copy(sample_home.serving, home.serving)
+    with duckdb.connect(str(home.serving), read_only=True) as con:
+        (first_week,) = con.sql(
+            "select min(period_start) from marts.kpi_values where period_grain = 'week'"
+        ).fetchall()[0]
+    _set_as_of(home, first_week + timedelta(days=2))  # a practice's first Wednesday
+    resources = {"clinicops": ClinicopsResource(home=str(home.root), inbox="")}
+    result = materialize([weekly_digest], resources=resources)
+    assert result.success
+    assert _metadata(result) == {"sent": False}
+    assert not (home.root / "reports").exists() or not any((home.root / "reports").iterdir())
 
 
 def test_deck_is_due_once_per_completed_month(sample_home, tmp_path):
