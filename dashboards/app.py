@@ -125,6 +125,7 @@ if principal.role is None:
 
 _menu(pages, principal)
 try:
+    query.pin_published_state()
     selection = filters.sidebar()
 except query.ServingMissing as exc:
     st.error(f"No published data to show: {exc}")

@@ -17,6 +17,7 @@ and everything else is cut from a copy after the cache.
 from __future__ import annotations
 
 import os
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -51,13 +52,42 @@ def serving_path() -> Path:
     return Path(home) / "serving.duckdb"
 
 
-def stamp() -> Stamp:
+class PublishedMeanwhile(RuntimeError):
+    """A new state was published while a page was being drawn from the previous one."""
+
+
+# The published state one script run reads, so that a page drawn across a publish shows
+# the state it started with throughout instead of old figures beside new ones.
+_pinned: ContextVar[Stamp | None] = ContextVar("clinicops_published_state", default=None)
+
+
+def _stat() -> Stamp:
     path = serving_path()
     try:
         info = path.stat()
     except FileNotFoundError:
         raise ServingMissing(f"{path} does not exist; run `clinicops run` first") from None
     return Stamp(str(path), info.st_ino, info.st_mtime_ns)
+
+
+def stamp() -> Stamp:
+    """The state this run reads: the pinned one, else the file there now."""
+    return _pinned.get() or _stat()
+
+
+def pin_published_state() -> Stamp:
+    """Read the state published now for the rest of this script run (the app calls this
+    at the top of every run). A publish that lands between the look and the open is
+    looked at again, so the pin always names the file its connection holds."""
+    for _ in range(5):
+        current = _stat()
+        try:
+            _connection(current)
+        except PublishedMeanwhile:
+            continue
+        _pinned.set(current)
+        return current
+    raise PublishedMeanwhile("the published data kept changing; reload the page")
 
 
 @st.cache_resource(max_entries=2, show_spinner=False)
@@ -67,6 +97,11 @@ def _connection(current: Stamp) -> duckdb.DuckDBPyConnection:
     # file that is there now.
     con = duckdb.connect()
     con.execute("attach '" + current.path.replace("'", "''") + "' as serving (read_only)")
+    if _stat() != current:
+        # Swapped between the look and the attach (or the state asked for is gone): this
+        # connection holds another state than `current` names, so it must not be cached.
+        con.close()
+        raise PublishedMeanwhile("a new state was published meanwhile; reload the page")
     return con
 
 

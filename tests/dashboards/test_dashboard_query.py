@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import os
 from datetime import date
 
@@ -47,3 +48,42 @@ def test_a_home_without_a_serving_file_says_so(tmp_path, monkeypatch):
     monkeypatch.setenv(query.HOME_ENV, str(tmp_path))
     with pytest.raises(query.ServingMissing, match="clinicops run"):
         query.as_of()
+
+
+def _in_a_fresh_run(read):
+    """Run `read` as a new script run would: signed in as before, nothing pinned yet."""
+
+    def run():
+        query._pinned.set(None)
+        return read()
+
+    return contextvars.copy_context().run(run)
+
+
+def test_a_run_reads_the_state_it_pinned_throughout(tmp_path, monkeypatch):
+    monkeypatch.setenv(query.HOME_ENV, str(tmp_path))
+    publish_fake(tmp_path, "2026-01-04")
+
+    def run_across_a_publish():
+        query.pin_published_state()
+        before = query.as_of()
+        publish_fake(tmp_path, "2026-02-01")  # lands while the page is being drawn
+        return before, query.as_of()
+
+    assert _in_a_fresh_run(run_across_a_publish) == (date(2026, 1, 4), date(2026, 1, 4))
+    assert _in_a_fresh_run(lambda: (query.pin_published_state(), query.as_of())[1]) == date(
+        2026, 2, 1
+    )
+
+
+def test_a_state_swapped_away_before_it_was_opened_is_never_read_under_its_name(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setenv(query.HOME_ENV, str(tmp_path))
+    publish_fake(tmp_path, "2026-01-04")
+    looked = query._stat()
+    publish_fake(tmp_path, "2026-02-01")  # between the look and the open
+    with pytest.raises(query.PublishedMeanwhile):
+        query._connection(looked)
+    # The pin looks again and names the file its connection holds.
+    assert _in_a_fresh_run(lambda: query.pin_published_state()) == query._stat()
