@@ -44,6 +44,9 @@ PAGES = {  # url path -> (title, roles that may open it)
     "audit-log": ("Audit log", {"admin"}),
     "board-deck": ("Board deck", {"admin", "manager", "board"}),
 }
+# Tall enough for the whole sidebar: a selectbox at the bottom of a laptop-sized window
+# closes its list as soon as it opens.
+TALL = {"width": 1366, "height": 1400}
 REFUSED = "This page is not available for your role."
 OTHER_PROVIDER = "PRV0003"  # another physician at the same location as ours
 OTHER_LOCATION = ("L02", "Oak Brook Primary Care")
@@ -79,7 +82,7 @@ def as_role(browser, states):
 
     def open_as(role: str) -> Page:
         context = browser.new_context(
-            viewport=LAPTOP, accept_downloads=True, storage_state=states[role]
+            viewport=TALL, accept_downloads=True, storage_state=states[role]
         )
         contexts.append(context)
         return context.new_page()
@@ -107,18 +110,23 @@ def menu(page: Page, empty: bool = False) -> set[str]:
     return {link.inner_text().split("\n")[-1].strip() for link in links.all()}
 
 
+def _selectbox(page: Page, label: str):
+    return page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').filter(
+        has_text=label
+    )
+
+
 def select_options(page: Page, label: str) -> list[str]:
     """The choices a sidebar selectbox offers."""
-    page.locator('[data-testid="stSidebar"]').get_by_label(label).click()
-    options = page.get_by_role("option")
-    expect(options.first).to_be_visible(timeout=WAIT_MS)
-    texts = [o.inner_text().strip() for o in options.all()]
+    _selectbox(page, label).locator("input").click()
+    expect(page.get_by_role("option").first).to_be_visible()
+    texts = [o.inner_text().strip() for o in page.get_by_role("option").all()]
     page.keyboard.press("Escape")
     return texts
 
 
 def choose(page: Page, label: str, option: str) -> None:
-    page.locator('[data-testid="stSidebar"]').get_by_label(label).click()
+    _selectbox(page, label).locator("input").click()
     page.get_by_role("option", name=option).click()
     settle(page)
 
