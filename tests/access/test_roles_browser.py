@@ -219,6 +219,10 @@ def test_every_download_is_scoped_and_audited(role, as_role, app_url, sample_hom
     settle(page)
     before = len(audit_records(sample_home, user=role, event="download"))
     for index in range(buttons.count()):
+        if index and index % 8 == 0:  # Chromium stops a page's downloads after about ten
+            open_path(page, app_url, "revenue")
+            expect(buttons.first).to_be_visible()
+            settle(page)
         with page.expect_download() as download:
             buttons.nth(index).click()
         saved = tmp_path / f"{index}.csv"
