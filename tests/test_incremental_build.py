@@ -23,7 +23,7 @@ from pipelines.landing import land_inbox
 from tests.conftest import SAMPLE_CORRECTIONS, SAMPLE_INBOX, clinicops_command
 from tests.landing.conftest import TEST_KEY, deliver, row
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.extended]
 
 KPI_KEY = ["period_grain", "period_start", "scope", "scope_id", "kpi"]
 STAGING = [

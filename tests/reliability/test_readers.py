@@ -12,7 +12,9 @@ from __future__ import annotations
 import multiprocessing
 import shutil
 import statistics
+import sys
 import time
+import types
 from concurrent.futures import ProcessPoolExecutor
 
 import pytest
@@ -60,6 +62,9 @@ def test_readers_see_the_old_or_the_new_state_never_a_mix(
     stop = tmp_path / "stop"
     stage = ["--home", str(home.root)]
 
+    # A spawned reader re-runs the parent's `__main__` file; after a Streamlit AppTest in
+    # this process that is dashboards/app.py, so the readers start from an empty one.
+    monkeypatch.setitem(sys.modules, "__main__", types.ModuleType("__main__"))
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(2 * READERS_PER_KIND, mp_context=context) as pool:
         readers = {
