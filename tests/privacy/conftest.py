@@ -8,36 +8,20 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
-from aiosmtpd.controller import Controller
 
+from dashboards import query
 from pipelines.lake import Home
 from tests.conftest import SAMPLE_CORRECTIONS, SAMPLE_INBOX, clinicops_command
+from tests.reports.smtp import smtp_server
 
 INBOXES = [SAMPLE_INBOX, SAMPLE_CORRECTIONS]
-DQ_TABLES = {
-    "dq_deliveries",
-    "dq_freshness",
-    "dq_orphans",
-    "dq_rejected_by_reason",
-    "dq_rejected_rows",
-    "dq_unmatched_cpt",
-    "dq_wait_violations",
-}
-
-
-class _Received:
-    def __init__(self) -> None:
-        self.messages: list[bytes] = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(envelope.content)
-        return "250 OK"
+# Every data-quality table the dashboards offer for download.
+DQ_TABLES = query.DQ_TABLES
 
 
 def _run(*args: str, env: dict[str, str] | None = None) -> None:
@@ -53,29 +37,21 @@ def _run(*args: str, env: dict[str, str] | None = None) -> None:
 
 
 def _mailed_digest(home: Home, config: Path) -> bytes:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    received = _Received()
-    controller = Controller(received, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
+    with smtp_server() as (inbox, port):
         smtp = {
             "CLINICOPS_SMTP_HOST": "127.0.0.1",
             "CLINICOPS_SMTP_PORT": str(port),
             "CLINICOPS_SMTP_TLS": "none",
         }
         _run("digest", "--home", str(home.root), "--config", str(config), "--send", env=smtp)
-    finally:
-        controller.stop()
-    (message,) = received.messages
+    (message,) = inbox.raw
     return message
 
 
 def _downloads(home: Home) -> None:
     """The bytes the dashboards' CSV and XLSX buttons hand out, for frames of every kind
     the query layer serves (directories, targets, KPIs by provider, data quality)."""
-    from dashboards import components, query
+    from dashboards import components
     from dashboards.access import Principal, Role, acting_as
 
     previous = os.environ.get(query.HOME_ENV)
