@@ -65,15 +65,32 @@ def dbt_vars(config: Config, as_of: date | None) -> dict[str, object]:
 def dbt_build_args(config: Config, as_of: date | None, engine: Engine = Engine.duckdb) -> list[str]:
     """`dbt build`, so data tests gate the publish and show up as Dagster asset checks.
 
-    On Spark, dbt's unit tests are left out: they check formulas on hand-made rows, which
-    the DuckDB build and CI already do, and Spark spends minutes planning each one for
-    seconds of data (docs/spark.md); the data tests still gate the publish.
+    dbt's unit tests are left out: they check the formulas on hand-made rows, which do
+    not change with a practice's data, so running them in every weekly build only adds
+    their cost (a sixth of an incremental build, docs/benchmarks.md; minutes of planning
+    each on Spark, docs/spark.md). CI runs them with `run_unit_tests` instead
+    (tests/test_dbt_unit_tests.py). The data tests still gate the publish.
     """
     vars_json = json.dumps(dbt_vars(config, as_of), sort_keys=True)
-    args = ["build", "--vars", vars_json, "--target", str(engine)]
-    if engine == Engine.spark:
-        args += ["--exclude", "resource_type:unit_test"]
-    return args
+    return [
+        "build",
+        "--vars",
+        vars_json,
+        "--target",
+        str(engine),
+        "--exclude-resource-type",
+        "unit_test",
+    ]
+
+
+def run_unit_tests(home: Home) -> None:
+    """Run dbt's unit tests in a built home (its warehouse holds every model's inputs);
+    BuildError names the failing ones."""
+    _run_dbt(
+        ["test", "--select", "test_type:unit", "--target", str(Engine.duckdb)],
+        env=dbt_env(home),
+        target_dir=home_target_dir(home),
+    )
 
 
 def spark_dir(home: Home) -> Path:

@@ -9,12 +9,11 @@ from pipelines.lake import Home
 from pipelines.publish import publish
 
 
-def test_build_args_name_the_target_and_spark_leaves_unit_tests_to_duckdb(tmp_path):
+def test_build_args_name_the_target_and_leave_unit_tests_to_ci(tmp_path):
     duckdb_args = dbt_build_args(Config(), None)
-    assert duckdb_args[-2:] == ["--target", "duckdb"]
-    assert "--exclude" not in duckdb_args
+    assert duckdb_args[-4:] == ["--target", "duckdb", "--exclude-resource-type", "unit_test"]
     spark_args = dbt_build_args(Config(), None, Engine.spark)
-    assert spark_args[-4:] == ["--target", "spark", "--exclude", "resource_type:unit_test"]
+    assert spark_args[-4:] == ["--target", "spark", "--exclude-resource-type", "unit_test"]
     assert dbt_env(Home(tmp_path))["CLINICOPS_SPARK_DIR"] == str(tmp_path / "spark")
 
 
