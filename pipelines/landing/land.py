@@ -41,9 +41,10 @@ Progress = Callable[[str], None]
 # the file's size (measured with tests/reliability/bigfile.py).
 BATCH_ROWS = 100_000
 # Great Expectations sees at most this many rows of each batch (a seeded random sample
-# above it). Landing's own checks already judged every row; GE re-checks a sample
-# because its pandas engine costs about a second per million rows.
-QUALITY_SAMPLE_ROWS = 100_000
+# above it), so a tenth of a large file. Landing's own checks already judged every row;
+# GE re-checks a sample because its pandas engine, with the fingerprint it hashes of
+# every batch, cost 60 % of landing when it saw every row (docs/benchmarks.md).
+QUALITY_SAMPLE_ROWS = 10_000
 
 
 @dataclass

@@ -389,3 +389,18 @@ def test_a_shifted_line_keeps_no_value_a_column_could_not_protect(inbox, home, l
     assert rejected["column"].to_list() == ["(row)"]
     assert rejected["_raw"].to_list() == [None]
     assert PATIENT not in rejected.write_csv()
+
+
+def test_great_expectations_checks_a_sample_of_a_large_batch(inbox, home, land, monkeypatch):
+    monkeypatch.setattr(land_mod, "QUALITY_SAMPLE_ROWS", 3)
+    deliver(inbox, "claims", [row("claims", claim_id=f"CL{i}") for i in range(7)])
+    (result,) = land().files
+    assert result.rows_loaded == 7
+    quality = result.quality
+    assert (quality["rows_landed"], quality["rows_validated"]) == (7, 3)
+    not_null = next(
+        r
+        for r in quality["results"]
+        if r["name"] == "expect_column_values_to_not_be_null(claim_id)"
+    )
+    assert not_null["element_count"] == 3
