@@ -29,7 +29,12 @@ _COUNT_PARTS: dict[str, tuple[str, ...]] = {
     "budget_variance_completed_visits": ("numerator", "denominator"),
 }
 # Medians carry no count of their own: they are judged by the count they are taken over.
-_MEDIAN_OVER = {"new_patient_lead_time_days": ("new_patient_share", "numerator")}
+# The charge lag is a median over charge lines, which are billed for visits and have no
+# published count: it is judged by the period's and scope's completed visits.
+_MEDIAN_OVER = {
+    "new_patient_lead_time_days": ("new_patient_share", "numerator"),
+    "charge_lag_days": ("completed_visits", "value"),
+}
 _VISIT_MEDIANS = ("lobby_wait_min", "wait_for_provider_min", "cycle_time_min")
 
 KEY = ["period_grain", "period_start", "scope", "scope_id"]
