@@ -49,9 +49,10 @@ def test_a_large_file_streams_in_bounded_memory(tmp_path, capsys):
         assert run["rows_rejected"] == run["rows_written"] // 1000  # one broken row in 1000
     assert large["rows_written"] >= 3 * small["rows_written"]
     # Four times the rows, and the memory held grows by allocator noise only: a reader
-    # that buffers the whole file grows by about 2.5 MB per MB of file, while the noise
-    # between two streaming runs has reached 29 MB here, so the bound is 1 MB per MB.
+    # that buffers the whole file grows by about 2.5 MB per MB of file (about 117 MB
+    # here), while the noise between two streaming runs has reached 53 MB in CI, so the
+    # bound is 1.5 MB per MB (about 70 MB).
     growth = large["peak_anon_extra_mb"] - small["peak_anon_extra_mb"]
-    assert growth < 1.0 * (large["file_mb"] - small["file_mb"]), (small, large)
+    assert growth < 1.5 * (large["file_mb"] - small["file_mb"]), (small, large)
     with capsys.disabled():
         print(f"\nlarge file: {small}\n            {large}")
