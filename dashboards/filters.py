@@ -3,12 +3,14 @@
 The widgets live in the app's entry script, which runs on every page, so their state
 survives a page change; each run also writes them into the URL (`st.query_params`) so
 that a link or a bookmark reopens the same view, and a URL's values are read back the
-first time a session starts.
+first time a session starts. Each widget is drawn with its current value as its default
+(`_initial`), never set through session state.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -140,6 +142,7 @@ _KEYS = {
     "loc": "f_loc",
     "prov": "f_prov",
 }
+_FROM_URL = "_filters_from_url"
 
 
 def _parse_date(text: str | None) -> date | None:
@@ -149,49 +152,75 @@ def _parse_date(text: str | None) -> date | None:
         return None
 
 
-def _seed_from_url() -> None:
-    """Copy the URL's filters into the widgets once per session (a shared link wins)."""
-    if st.session_state.get("_filters_seeded"):
-        return
-    st.session_state["_filters_seeded"] = True
-    params = st.query_params
-    if params.get("period") in PERIODS:
-        st.session_state[_KEYS["period"]] = params["period"]
-    for key in ("at", "from", "to"):
-        parsed = _parse_date(params.get(key))
-        if parsed:
-            st.session_state[_KEYS[key]] = parsed
-    for key in ("loc", "prov"):
-        if params.get(key):
-            st.session_state[_KEYS[key]] = params[key]
+def _from_url() -> dict:
+    """The URL's filters as the session's first run found them (a shared link wins over
+    the defaults); kept for the session, since a widget starts from them until it has a
+    value of its own."""
+    if _FROM_URL not in st.session_state:
+        params = st.query_params
+        found: dict = {"period": params.get("period")}
+        found.update({key: _parse_date(params.get(key)) for key in ("at", "from", "to")})
+        found.update({key: params.get(key) or None for key in ("loc", "prov")})
+        st.session_state[_FROM_URL] = found
+    return st.session_state[_FROM_URL]
+
+
+def _initial(key: str, valid: Callable[[object], bool], fallback):
+    """The value a widget is drawn with: its own while still valid, else the URL's, else
+    `fallback`. It is passed as the widget's default, never written to st.session_state:
+    the browser redraws a widget from the default it was sent whenever a rerun replaces
+    the element (the sign-in cookie's component starts such reruns), so a value that lived
+    only in session state came back as the default, and a shared month link opened on
+    the week view."""
+    widget = _KEYS[key]
+    if widget in st.session_state:
+        if valid(st.session_state[widget]):
+            return st.session_state[widget]
+        del st.session_state[widget]  # e.g. a week when the period is now months
+    wanted = _from_url()[key]
+    return wanted if valid(wanted) else fallback
+
+
+def _index(key: str, options: list, fallback=None) -> int | None:
+    """The selectbox index `_initial` picks; `fallback` defaults to the first option."""
+    if not options:
+        return None
+    return options.index(
+        _initial(key, options.__contains__, fallback if fallback in options else options[0])
+    )
+
+
+def _refuse_url_scope(loc_ids: list[str], prov_ids: list[str]) -> None:
+    """A URL naming a location or provider outside the role is audited once and dropped:
+    the widget falls back to the role's first choice."""
+    found = _from_url()
+    for key, allowed in (("loc", loc_ids), ("prov", prov_ids)):
+        chosen = found[key]
+        if chosen and chosen not in allowed:
+            refused = {"value": chosen} if re.fullmatch(r"[\w-]{1,32}", chosen) else {}
+            audit.record("access_denied", what=f"{key} filter", **refused)
+            found[key] = None
 
 
 def sidebar() -> Filters:
     """Draw the filters in the sidebar and return the resolved selection."""
-    _seed_from_url()
     locations = query.locations()
     providers = query.providers()
     # "All" is offered only where the role can read it (not a physician's practice, nor a
-    # location manager's practice unless every location is theirs); a value from a URL
-    # outside the role falls back to the first choice.
+    # location manager's practice unless every location is theirs).
     loc_ids = ([ALL] if query.offers_all_locations() else []) + list(locations["location_id"])
     prov_ids = ([ALL] if query.offers_all_providers() else []) + list(providers["provider_id"])
-    for key, allowed in (("loc", loc_ids), ("prov", prov_ids)):
-        chosen = st.session_state.get(_KEYS[key])
-        if chosen not in allowed:
-            if chosen:  # a URL naming a location or provider outside the role
-                refused = {"value": chosen} if re.fullmatch(r"[\w-]{1,32}", chosen) else {}
-                audit.record("access_denied", what=f"{key} filter", **refused)
-            st.session_state[_KEYS[key]] = allowed[0] if allowed else ALL
+    _refuse_url_scope(loc_ids, prov_ids)
 
     with st.sidebar:
         st.markdown("### Filters")
-        st.session_state.setdefault(_KEYS["period"], "week")
-        period = (
-            st.segmented_control(
-                "Period", PERIODS, format_func=PERIOD_LABELS.get, key=_KEYS["period"]
-            )
-            or "week"
+        period = st.segmented_control(
+            "Period",
+            PERIODS,
+            default=_initial("period", PERIODS.__contains__, "week"),
+            required=True,
+            format_func=PERIOD_LABELS.get,
+            key=_KEYS["period"],
         )
         at = span = None
         if period == "week":
@@ -209,17 +238,26 @@ def sidebar() -> Filters:
             weeks = query.period_starts("week")
             first, last = weeks[0], query.as_of()
             default_from = query.last_complete_week() - timedelta(weeks=WEEKS_SHOWN - 1)
-            for key, value in (("from", default_from), ("to", last)):
-                chosen = st.session_state.get(_KEYS[key])
-                if not isinstance(chosen, date) or not first <= chosen <= last:
-                    st.session_state[_KEYS[key]] = value
-            low = st.date_input("From", min_value=first, max_value=last, key=_KEYS["from"])
-            high = st.date_input("To", min_value=first, max_value=last, key=_KEYS["to"])
+
+            def in_range(value) -> bool:
+                return isinstance(value, date) and first <= value <= last
+
+            low, high = (
+                st.date_input(
+                    label,
+                    value=_initial(key, in_range, default),
+                    min_value=first,
+                    max_value=last,
+                    key=_KEYS[key],
+                )
+                for label, key, default in (("From", "from", default_from), ("To", "to", last))
+            )
             span = (min(low, high), max(low, high))
         names = dict(locations[["location_id", "location_name"]].itertuples(index=False))
         location = st.selectbox(
             "Location",
             loc_ids,
+            index=_index("loc", loc_ids),
             format_func=lambda v: names.get(v, "All locations") if v else "All locations",
             key=_KEYS["loc"],
         )
@@ -227,6 +265,7 @@ def sidebar() -> Filters:
         provider = st.selectbox(
             "Provider",
             prov_ids,
+            index=_index("prov", prov_ids),
             format_func=lambda v: f"{v} ({roles[v].replace('_', ' ')})" if v else "All providers",
             key=_KEYS["prov"],
         )
@@ -236,10 +275,13 @@ def sidebar() -> Filters:
 
 
 def _select_date(label: str, options: list[date], format_func, default: date | None = None) -> date:
-    key = _KEYS["at"]
-    if st.session_state.get(key) not in options:
-        st.session_state[key] = default if default in options else options[0]
-    return st.selectbox(label, options, format_func=format_func, key=key)
+    return st.selectbox(
+        label,
+        options,
+        index=_index("at", options, default),
+        format_func=format_func,
+        key=_KEYS["at"],
+    )
 
 
 def _write_url(period, at, span, location, provider) -> None:

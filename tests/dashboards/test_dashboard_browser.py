@@ -27,6 +27,7 @@ from tests.access.browser import (
 from tests.conftest import PROJECT_ROOT
 
 SCREENSHOTS = PROJECT_ROOT / "test-artifacts" / "screenshots"
+SHARED_LINK_OPENINGS = 3
 PAGES = {  # url path -> title
     "": "Weekly scorecard",
     "access": "Access and patient flow",
@@ -109,12 +110,15 @@ def test_filters_persist_across_pages_and_in_the_url(app_url, page):
     assert "period=month" in page.url
     assert page.get_by_text("Net collection rate by service month").count() > 0
     assert_no_exception(page)
-    # A shared link opens the same view in a fresh session.
+    # A shared link opens the same view in fresh sessions. The sign-in cookie's component
+    # restarts the first runs, which once made the browser redraw the filters from their
+    # defaults in about a third of sessions, so the link is opened several times.
     link = page.url
-    page.goto(link)
-    settle(page)
-    expect(month).to_have_attribute("aria-checked", "true")
-    assert "period=month" in page.url
+    for _ in range(SHARED_LINK_OPENINGS):
+        page.goto(link)
+        settle(page)
+        expect(month).to_have_attribute("aria-checked", "true")
+        assert page.url == link
 
 
 def test_scorecard_drills_down_to_the_driver(app_url, page):
