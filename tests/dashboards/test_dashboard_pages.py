@@ -99,6 +99,24 @@ def test_filters_come_from_the_url_and_go_back_to_it(dashboard_home):
     assert "L02" in str(app.query_params["loc"])
 
 
+@pytest.mark.parametrize(
+    "link",
+    [
+        {"period": "quarter", "at": "2026-07-01", "loc": "L02"},
+        {"period": "custom", "from": "2026-03-02", "to": "2026-05-31", "prov": "PRV0003"},
+    ],
+)
+def test_a_link_reopens_its_view_and_a_new_period_drops_the_stale_date(dashboard_home, link):
+    app = open_page("revenue", **link)
+    assert not app.exception
+    assert {k: str(v[0] if isinstance(v, list) else v) for k, v in app.query_params.items()} == link
+    # Weeks: the link's date is not a week the sidebar offers, so the newest week is shown.
+    next(s for s in app.segmented_control if s.label == "Period").set_value("week").run()
+    assert not app.exception
+    weeks = app.selectbox(key="f_at").options
+    assert app.selectbox(key="f_at").value.strftime("Week of %d %b %Y") == weeks[0]
+
+
 def test_provider_filter_scopes_cost_to_practice(dashboard_home):
     app = open_page("cost", prov="PRV0001")
     assert any("no provider scope" in i.value for i in app.info)
