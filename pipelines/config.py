@@ -1,14 +1,16 @@
 """The practice's one configuration file, validated when it is read (never at import).
 
 Secrets never live here: the pseudonymisation key and mail passwords come from the
-environment. An example with every option lives at `clinicops.example.yaml`.
+environment, and the passwords and keys of pulled sources from the environment or
+`<home>/secrets/` (see `Secret`). An example with every option lives at `clinicops.example.yaml`.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -157,6 +159,218 @@ class Access(_Strict):
     users: dict[str, User] = Field(default_factory=dict)
 
 
+# --- Pulled sources (docs/sources.md) ------------------------------------------------
+
+# A secret is named, never written: `env:NAME` reads $NAME, `file:NAME` reads
+# <home>/secrets/NAME. A config file is often kept in version control; its secrets are not.
+SECRET_REF = r"^(env:[A-Za-z_][A-Za-z0-9_]*|file:[A-Za-z0-9][A-Za-z0-9._-]*)$"
+Secret = Annotated[str, Field(pattern=SECRET_REF)]
+PULL_NAME = r"^[a-z][a-z0-9_-]*$"
+PRESETS_DIR = Path(__file__).resolve().parent.parent / "mappings"
+
+
+class _PullSource(_Strict):
+    # Minutes between two polls of this source's Dagster sensor.
+    interval_minutes: float = Field(default=15, gt=0)
+    # Inbox sub-folder the fetched files go into, i.e. the source whose mapping applies.
+    # Default: the contract source of the entity the file's name names (FHIR: `fhir`).
+    folder: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+    # Attempts after a network error (dropped connection, timeout), with backoff.
+    retries: int = Field(default=3, ge=0, le=10)
+
+
+class SftpSource(_PullSource):
+    """A vendor's SFTP drop: new files under `remote_dir` that match `patterns`."""
+
+    kind: Literal["sftp"]
+    host: str
+    port: int = Field(default=22, ge=1, le=65535)
+    user: str
+    key: Secret | None = None  # a private key (OpenSSH format)
+    password: Secret | None = None
+    # The server's host key, as an OpenSSH known_hosts file in <home>/secrets/: an
+    # unknown or changed host key is refused, never trusted on first use.
+    known_hosts: str = Field(default="known_hosts", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    remote_dir: str = "."
+    patterns: list[str] = Field(default_factory=lambda: ["*"], min_length=1)
+    # After a verified download the file is moved here on the server (optional).
+    archive_dir: str | None = None
+    # A file whose size or modification time changes across this wait is still being
+    # written: it is left for the next poll.
+    settle_seconds: float = Field(default=5, ge=0)
+    timeout_seconds: float = Field(default=30, gt=0)
+
+    @model_validator(mode="after")
+    def _credentials(self) -> SftpSource:
+        if not (self.key or self.password):
+            raise ValueError("an sftp source needs `key` or `password` (env:NAME or file:NAME)")
+        return self
+
+
+class SqlEntity(_Strict):
+    """One entity read by one SELECT whose column names are the contract's."""
+
+    query: str
+    # A column the query returns that only grows (an update time, an id): when set, a
+    # poll reads only rows above the highest value fetched before.
+    watermark: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+SQL_DIALECTS = {"postgresql": "postgres", "mysql": "mysql", "mariadb": "mysql"}
+
+
+class SqlSource(_PullSource):
+    """A practice-management database (or replica), read only, one query per entity."""
+
+    kind: Literal["sql"]
+    # SQLAlchemy URL without the password, e.g. postgresql+psycopg://reader@db:5432/pm
+    # or mysql+pymysql://reader@db:3306/openemr.
+    url: str
+    password: Secret | None = None
+    # A preset of queries for a known system: `openemr` reads mappings/openemr.yaml; a
+    # path reads that file. Entities below replace the preset's of the same name.
+    preset: str | None = None
+    entities: dict[str, SqlEntity] = Field(default_factory=dict)
+    # Rows read per round trip; a result is streamed, never held whole.
+    fetch_rows: int = Field(default=50_000, ge=1)
+    timeout_seconds: float = Field(default=30, gt=0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _with_preset(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or not data.get("preset"):
+            return data
+        preset = str(data["preset"])
+        path = (
+            Path(preset)
+            if "/" in preset or preset.endswith(".yaml")
+            else (PRESETS_DIR / f"{preset}.yaml")
+        )
+        try:
+            loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except FileNotFoundError:
+            raise ValueError(f"preset {preset!r}: {path} not found") from None
+        entities = {**(loaded.get("entities") or {}), **(data.get("entities") or {})}
+        return {**data, "entities": entities}
+
+    @model_validator(mode="after")
+    def _read_only_selects(self) -> SqlSource:
+        dialect = self.dialect
+        if "@" in self.url and ":" in self.url.split("://", 1)[-1].split("@", 1)[0]:
+            raise ValueError("the url carries a password: name it in `password` instead")
+        if not self.entities:
+            raise ValueError("a sql source needs `entities` (or a `preset`)")
+        for entity, spec in self.entities.items():
+            if entity not in BY_ENTITY:
+                raise ValueError(f"unknown entity {entity!r}")
+            problem = select_problem(spec.query, dialect)
+            if problem:
+                raise ValueError(f"{entity}: {problem}")
+        return self
+
+    @property
+    def dialect(self) -> str:
+        scheme = self.url.split("://", 1)[0].split("+", 1)[0].lower()
+        if scheme not in SQL_DIALECTS:
+            raise ValueError(
+                f"url scheme {scheme!r} is not supported; use one of {sorted(SQL_DIALECTS)}"
+            )
+        return SQL_DIALECTS[scheme]
+
+
+def select_problem(sql: str, dialect: str) -> str | None:
+    """Why a statement is not one plain SELECT (None when it is): parsed, never run.
+
+    A query that writes, locks rows, selects INTO a table or holds several statements is
+    refused when the config is read, before any connection is opened.
+    """
+    import sqlglot
+    from sqlglot import exp
+    from sqlglot.errors import ParseError
+
+    try:
+        statements = [s for s in sqlglot.parse(sql, read=dialect) if s is not None]
+    except ParseError as exc:
+        return f"the query does not parse: {str(exc).splitlines()[0]}"
+    if len(statements) != 1:
+        return f"give exactly one statement, not {len(statements)}"
+    (statement,) = statements
+    if not isinstance(statement, exp.Query):
+        return f"only a SELECT is allowed, not {statement.key.upper()}"
+    forbidden = (
+        exp.Insert,
+        exp.Update,
+        exp.Delete,
+        exp.Merge,
+        exp.Create,
+        exp.Drop,
+        exp.Command,
+        exp.Into,
+        exp.Lock,
+        exp.Alter,
+        exp.TruncateTable,
+    )
+    for node in statement.walk():
+        if isinstance(node, forbidden):
+            return f"only a plain SELECT is allowed: it contains {node.key.upper()}"
+    return None
+
+
+class FhirAuth(_Strict):
+    """How the client proves itself: nothing, a bearer token, or SMART backend services
+    (OAuth client credentials with a JWT signed by the practice's private key)."""
+
+    kind: Literal["none", "bearer", "smart"] = "none"
+    token: Secret | None = None  # bearer
+    token_url: str | None = None  # smart
+    client_id: str | None = None  # smart
+    private_key: Secret | None = None  # smart: PEM
+    algorithm: Literal["RS384", "ES384"] = "RS384"
+    key_id: str | None = None  # the JWK `kid` the server knows the public key by
+    scope: str = "system/*.read"
+
+    @model_validator(mode="after")
+    def _complete(self) -> FhirAuth:
+        if self.kind == "bearer" and not self.token:
+            raise ValueError("bearer auth needs `token` (env:NAME or file:NAME)")
+        if self.kind == "smart":
+            missing = [n for n in ("token_url", "client_id", "private_key") if not getattr(self, n)]
+            if missing:
+                raise ValueError(f"smart auth needs {', '.join(missing)}")
+        return self
+
+
+class FhirSource(_PullSource):
+    """A FHIR server's bulk data `$export` (HL7 Bulk Data Access IG v2)."""
+
+    kind: Literal["fhir"]
+    base_url: str
+    group_id: str | None = None  # group-level export; without it, system-level
+    types: list[str] = Field(default_factory=list)  # _type; empty: every type
+    auth: FhirAuth = FhirAuth()
+    # How long one poll waits for the server to finish an export; an export still
+    # running then is resumed (never started again) by the next poll.
+    max_wait_seconds: float = Field(default=300, ge=0)
+    timeout_seconds: float = Field(default=60, gt=0)
+
+
+PullSource = Annotated[SftpSource | SqlSource | FhirSource, Field(discriminator="kind")]
+
+
+class Pull(_Strict):
+    # Inbox folder fetched files are written to; default <home>/inbox.
+    inbox: str | None = None
+    sources: dict[str, PullSource] = Field(default_factory=dict)
+
+    @field_validator("sources")
+    @classmethod
+    def _names(cls, v: dict[str, PullSource]) -> dict[str, PullSource]:
+        bad = [n for n in v if not re.match(PULL_NAME, n)]
+        if bad:
+            raise ValueError(f"source names must be lower-case words: {bad}")
+        return v
+
+
 class Config(_Strict):
     practice: Practice = Practice()
     sources: dict[str, SourceConfig] = Field(default_factory=dict)
@@ -164,6 +378,9 @@ class Config(_Strict):
     alerts: Alerts = Alerts()
     reports: Reports = Reports()
     access: Access = Access()
+    # Sources clinicops fetches from itself (SFTP, read-only SQL, FHIR bulk $export);
+    # docs/sources.md. Their secrets come from the environment or <home>/secrets/.
+    pull: Pull = Pull()
 
     @field_validator("sources")
     @classmethod
