@@ -211,6 +211,76 @@ def run(
     console.print(f"open the asset graph: clinicops ui --home {practice_home.root}")
 
 
+@app.command()
+def pull(
+    home: HomeOption = DEFAULT_HOME,
+    config: ConfigOption = None,
+    source: Annotated[
+        str | None, typer.Option("--source", help="Only this source (a name under pull.sources).")
+    ] = None,
+) -> None:
+    """Fetch new files and rows from the configured sources into the inbox (docs/sources.md).
+
+    Exit code 1 when any source failed; the others are pulled all the same.
+    """
+    from pipelines.pull import PullError, pull_inbox
+    from pipelines.pull import pull as pull_sources
+
+    practice_home = Home(home.resolve())
+    cfg = _config(config)
+    if not cfg.pull.sources:
+        console.print("[yellow]no pull sources configured[/yellow] (pull.sources in the config)")
+        return
+    try:
+        results = pull_sources(practice_home, cfg, source, say=_progress)
+    except PullError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    for result in results:
+        status = "[green]ok[/green]" if result.ok else "[red]failed[/red]"
+        console.print(
+            f"{status} {result.name} ({result.kind}): {len(result.files)} file(s) fetched"
+        )
+        for note in result.notes:
+            console.print(f"    {note}")
+        if result.error:
+            console.print(f"    [red]{result.error}[/red]")
+    console.print(f"inbox: {pull_inbox(practice_home, cfg)}")
+    if any(not r.ok for r in results):
+        raise typer.Exit(1)
+
+
+sources_app = typer.Typer(help="The sources clinicops pulls from (pull.sources in the config).")
+app.add_typer(sources_app, name="sources")
+
+
+@sources_app.command("test")
+def sources_test(
+    home: HomeOption = DEFAULT_HOME,
+    config: ConfigOption = None,
+    source: Annotated[str | None, typer.Option("--source", help="Only this source.")] = None,
+) -> None:
+    """Check each source's connection and permissions; say exactly what is wrong."""
+    from pipelines.pull import PullError
+    from pipelines.pull import check as check_sources
+
+    cfg = _config(config)
+    try:
+        report = check_sources(Home(home.resolve()), cfg, source)
+    except PullError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    if not report:
+        console.print("[yellow]no pull sources configured[/yellow] (pull.sources in the config)")
+    for name, outcome in report.items():
+        if isinstance(outcome, str):
+            console.print(f"[red]FAIL[/red] {name}: {outcome}")
+        else:
+            console.print(f"[green]ok[/green]   {name}: " + "; ".join(outcome))
+    if any(isinstance(o, str) for o in report.values()):
+        raise typer.Exit(1)
+
+
 class Grain(StrEnum):
     week = "week"
     month = "month"
