@@ -250,7 +250,10 @@ class SqlSource(_PullSource):
             loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         except FileNotFoundError:
             raise ValueError(f"preset {preset!r}: {path} not found") from None
-        entities = {**(loaded.get("entities") or {}), **(data.get("entities") or {})}
+        # A preset may carry entities of a newer contract set (providers.csv, say): it
+        # reads only those this version knows. Entities the config names are checked.
+        known = {k: v for k, v in (loaded.get("entities") or {}).items() if k in BY_ENTITY}
+        entities = {**known, **(data.get("entities") or {})}
         return {**data, "entities": entities}
 
     @model_validator(mode="after")
