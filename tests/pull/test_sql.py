@@ -142,9 +142,12 @@ def test_the_session_is_read_only_even_for_a_user_who_may_write(home, pg, db):
     (home.secrets / "pm_db").write_text("writer-pw")
     src = config_for(source(pg, user="writer")).pull.sources["pm"]
     ctx = PullContext("pm", home, home.root / "inbox", PullLedger(home), print)
-    with connection(ctx, src) as conn, pytest.raises(sa.exc.InternalError, match="read-only"):
-        with conn.begin():
-            conn.exec_driver_sql("INSERT INTO payers_export VALUES ('X', 'x', 'other', now())")
+    with (
+        connection(ctx, src) as conn,
+        pytest.raises(sa.exc.InternalError, match="read-only"),
+        conn.begin(),
+    ):
+        conn.exec_driver_sql("INSERT INTO payers_export VALUES ('X', 'x', 'other', now())")
 
 
 def test_a_statement_other_than_select_is_refused_when_the_config_is_read(pg):
