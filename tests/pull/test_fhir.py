@@ -118,8 +118,8 @@ def test_first_pull_nothing_new_then_new_resources(home: Home, keys, server, alg
         {"resourceType": "Appointment", "id": "appt-new", "status": "booked"}
     )
     third = pull_source(home, config, "ehr")
-    assert [lines(p) for p in third.files] == [[{"resourceType": "Appointment",
-                                                 "id": "appt-new", "status": "booked"}]]  # fmt: skip
+    new = {"resourceType": "Appointment", "id": "appt-new", "status": "booked"}
+    assert [lines(p) for p in third.files] == [[new]]
     assert server.kickoffs[2]["_since"] == "2026-02-07T00:00:00Z"
 
 
