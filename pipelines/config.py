@@ -165,7 +165,7 @@ class Access(_Strict):
 # <home>/secrets/NAME. A config file is often kept in version control; its secrets are not.
 SECRET_REF = r"^(env:[A-Za-z_][A-Za-z0-9_]*|file:[A-Za-z0-9][A-Za-z0-9._-]*)$"
 Secret = Annotated[str, Field(pattern=SECRET_REF)]
-PULL_NAME = r"^[a-z][a-z0-9_-]*$"
+PULL_NAME = r"^[a-z][a-z0-9_]*$"
 PRESETS_DIR = Path(__file__).resolve().parent.parent / "mappings"
 
 
@@ -361,7 +361,8 @@ PullSource = Annotated[SftpSource | SqlSource | FhirSource, Field(discriminator=
 
 
 class Pull(_Strict):
-    # Inbox folder fetched files are written to; default <home>/inbox.
+    # Inbox folder fetched files are written to (relative: from the home); default
+    # <home>/inbox. The Dagster landing assets read it with the other inboxes.
     inbox: str | None = None
     sources: dict[str, PullSource] = Field(default_factory=dict)
 
@@ -370,7 +371,7 @@ class Pull(_Strict):
     def _names(cls, v: dict[str, PullSource]) -> dict[str, PullSource]:
         bad = [n for n in v if not re.match(PULL_NAME, n)]
         if bad:
-            raise ValueError(f"source names must be lower-case words: {bad}")
+            raise ValueError(f"source names must be lower-case letters, digits and _: {bad}")
         return v
 
 

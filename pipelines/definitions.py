@@ -13,6 +13,7 @@ from pipelines.defs.automation import full_pipeline_job, inbox_sensor, weekly_sc
 from pipelines.defs.dbt import clinicops_dbt_models, dbt_project
 from pipelines.defs.landing import land_inbox
 from pipelines.defs.publish import serving_database
+from pipelines.defs.pull import pull_definitions
 from pipelines.defs.reports import board_deck, weekly_digest
 from pipelines.defs.resources import ClinicopsResource
 
@@ -26,13 +27,17 @@ def resources(clinicops: ClinicopsResource) -> dict[str, object]:
     }
 
 
+_config = load_config()
+# One asset, job and sensor per source the practice pulls from (docs/sources.md).
+pull_assets, pull_jobs, pull_sensors = pull_definitions(_config)
+
 defs = Definitions(
     # The deck and the digest run with the scheduled job, not in `clinicops run` (ASSETS),
     # which builds and publishes only.
-    assets=[*ASSETS, board_deck, weekly_digest],
-    jobs=[full_pipeline_job],
-    schedules=[weekly_schedule(load_config().practice.timezone)],
-    sensors=[inbox_sensor],
+    assets=[*ASSETS, board_deck, weekly_digest, *pull_assets],
+    jobs=[full_pipeline_job, *pull_jobs],
+    schedules=[weekly_schedule(_config.practice.timezone)],
+    sensors=[inbox_sensor, *pull_sensors],
     resources=resources(
         ClinicopsResource(
             home=EnvVar("CLINICOPS_HOME"),

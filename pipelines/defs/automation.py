@@ -17,7 +17,8 @@ from pipelines.defs.resources import ClinicopsResource
 
 full_pipeline_job = define_asset_job(
     "clinicops_pipeline",
-    selection=AssetSelection.all(),
+    # Pulled sources run on their own sensors and jobs (defs/pull.py), never in this one.
+    selection=AssetSelection.all() - AssetSelection.groups("pull"),
     description="Land every inbox file, build every KPI, publish the serving file.",
 )
 

@@ -28,7 +28,16 @@ class ClinicopsResource(ConfigurableResource):
         return Home(Path(self.home))
 
     def inbox_dirs(self) -> list[Path]:
-        return [Path(p) for p in self.inbox.split(os.pathsep) if p]
+        """The inboxes given, then the one pulled sources deliver into, if any."""
+        dirs = [Path(p) for p in self.inbox.split(os.pathsep) if p]
+        config = self.practice_config()
+        if config.pull.sources:
+            from pipelines.pull import pull_inbox
+
+            pulled = pull_inbox(self.practice_home(), config)
+            if pulled not in dirs:
+                dirs.append(pulled)
+        return dirs
 
     def practice_config(self) -> Config:
         return load_config(Path(self.config_path) if self.config_path else None)

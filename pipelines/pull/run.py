@@ -40,8 +40,9 @@ class SourceResult:
 
 
 def pull_inbox(home: Home, config: Config) -> Path:
-    """Where pulled files are delivered: the config's `pull.inbox`, else <home>/inbox."""
-    return Path(config.pull.inbox) if config.pull.inbox else home.root / "inbox"
+    """Where pulled files are delivered: the config's `pull.inbox` (a relative path is
+    taken from the home), else <home>/inbox."""
+    return home.root / config.pull.inbox if config.pull.inbox else home.root / "inbox"
 
 
 def _context(home: Home, config: Config, name: str, ledger: PullLedger, say: Progress):

@@ -30,7 +30,7 @@ def config_for(sources: dict, **pull) -> Config:
 
 
 def write_config(path: Path, sources: dict) -> Path:
-    path.write_text(yaml.safe_dump({"pull": {"sources": sources}}))
+    path.write_text(yaml.safe_dump({"pull": {"sources": sources}}, sort_keys=False))
     return path
 
 
