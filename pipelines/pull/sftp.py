@@ -163,6 +163,7 @@ def _download(
     part = ctx.part(folder, name)
     try:
         with sftp.open(remote, "rb") as fh:
+            fh.prefetch(attrs.st_size)  # pipelined reads: far faster than one at a time
             reported = 0
             while data := fh.read(CHUNK):
                 part.write(data)
