@@ -236,17 +236,28 @@ def _fetch_entity(ctx, src: SqlSource, conn: sa.Connection, entity, spec: SqlEnt
     return path
 
 
+def _read_only_flag(conn: sa.Connection, dialect: str) -> str:
+    """The session's read-only setting, as the server names it."""
+    # MySQL 8 and MariaDB 11.1+ call it transaction_read_only; MariaDB before, tx_read_only.
+    queries = (
+        ["SHOW transaction_read_only"]
+        if dialect == "postgres"
+        else ["SELECT @@session.transaction_read_only", "SELECT @@session.tx_read_only"]
+    )
+    for query in queries:
+        try:
+            with conn.begin():
+                return str(conn.exec_driver_sql(query).scalar()).lower()
+        except sa_exc.DBAPIError:
+            continue
+    return "unknown"
+
+
 def check(ctx: PullContext, src: SqlSource) -> list[str]:
     """Connect read-only and run each query for its columns only (no rows are read)."""
     lines = []
     with connection(ctx, src) as conn:
-        read_only = (
-            "SHOW transaction_read_only"
-            if src.dialect == "postgres"
-            else "SELECT @@session.transaction_read_only"
-        )
-        with conn.begin():
-            flag = str(conn.exec_driver_sql(read_only).scalar()).lower()
+        flag = _read_only_flag(conn, src.dialect)
         if flag not in ("on", "1", "true"):
             raise PullError(f"{ctx.name}: the session is not read-only ({flag})")
         lines.append(f"connected read-only to {conn.engine.url.render_as_string(True)}")

@@ -34,7 +34,7 @@ import yaml
 
 from pipelines.lake import Home
 from pipelines.landing.ledger import ledger as landing_ledger
-from pipelines.pull import pull_source
+from pipelines.pull import check, pull_source
 from pipelines.pull.base import PullContext
 from pipelines.pull.ledger import PullLedger
 from pipelines.pull.sql import connection
@@ -157,6 +157,17 @@ def test_every_query_of_the_preset_runs_on_openemrs_schema(home: Home, openemr):
         ("5", "Dr. Ana Rivera", "1234567893", "3"),
         ("6", "Dr. Ben Okafor", None, "4"),
     ]
+
+
+def test_sources_test_on_openemr(home: Home, openemr):
+    (home.secrets / "openemr_db").write_text(READER_PASSWORD)
+    lines = check(home, config_for(source(openemr)))["openemr"]
+    assert isinstance(lines, list), lines
+    assert lines[0].startswith("connected read-only to mysql+pymysql://reader:***@127.0.0.1")
+    assert "appointments: query runs, 11 columns" in lines
+    (home.secrets / "openemr_db").write_text("Xq9-not-it")
+    refused = check(home, config_for(source(openemr)))["openemr"]
+    assert "auth refused" in refused and "Xq9-not-it" not in refused
 
 
 def test_the_mariadb_session_is_read_only_for_a_user_who_may_write(home: Home, openemr):
