@@ -122,7 +122,8 @@ def _statement(spec: SqlEntity, watermark: Any) -> sa.TextClause:
         return sa.text(query)
     col = f"clinicops_q.{spec.watermark}"
     where = "" if watermark is None else f" WHERE {col} > :watermark"
-    sql = f"SELECT * FROM ({query}) clinicops_q{where} ORDER BY {col}"
+    # Newlines around the query: a trailing `-- comment` must not swallow the `)`.
+    sql = f"SELECT * FROM (\n{query}\n) clinicops_q{where} ORDER BY {col}"
     statement = sa.text(sql)
     return statement.bindparams(watermark=watermark) if watermark is not None else statement
 
@@ -265,7 +266,9 @@ def check(ctx: PullContext, src: SqlSource) -> list[str]:
             query = spec.query.strip().rstrip(";")
             try:
                 with conn.begin():
-                    result = conn.execute(sa.text(f"SELECT * FROM ({query}) clinicops_q WHERE 1=0"))
+                    result = conn.execute(
+                        sa.text(f"SELECT * FROM (\n{query}\n) clinicops_q WHERE 1=0")
+                    )
                     columns = set(result.keys())
             except sa_exc.DBAPIError as exc:
                 raise _query_error(ctx, entity, exc) from None

@@ -22,7 +22,11 @@ from tests.pull.conftest import (
 from tests.pull.servers import start_postgres, stop_postgres
 
 READER_PASSWORD = "reader-pw"
-QUERY = "SELECT payer_id, payer_name, financial_class, updated_at FROM payers_export"
+# A trailing comment, as people write them: the wrapped query must still close.
+QUERY = (
+    "SELECT payer_id, payer_name, financial_class, updated_at FROM payers_export "
+    "-- the vendor's export table"
+)
 
 
 @pytest.fixture(scope="module")
