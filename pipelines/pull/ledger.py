@@ -167,6 +167,11 @@ class PullLedger:
         ).fetchone()
         return Attempt(row[0], row[1], bool(row[2]), row[3], row[4]) if row else None
 
+    def sources(self) -> list[str]:
+        """Every source that was ever attempted, by name."""
+        rows = self._db.execute("select distinct source from attempts order by source")
+        return [r[0] for r in rows]
+
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[None]:
         self._db.execute("begin immediate")
@@ -176,6 +181,31 @@ class PullLedger:
             self._db.execute("rollback")
             raise
         self._db.execute("commit")
+
+
+def write_status(home: Home, ledger: PullLedger) -> Path:
+    """`<home>/pull/status.json`: per source, its last attempt and last success.
+
+    A plain file, so that what reports on the practice (the weekly digest's banner, a
+    monitoring check) can tell a failing source without importing the pull code.
+    """
+    status = {}
+    for source in ledger.sources():
+        last = ledger.last_attempt(source)
+        good = ledger.last_attempt(source, ok=True)
+        assert last is not None
+        status[source] = {
+            "ok": last.ok,
+            "last_attempt": last.finished_at,
+            "last_success": good.finished_at if good else None,
+            "files_fetched_last": last.files,
+            "error": last.error,
+        }
+    path = folder(home) / "status.json"
+    temp = path.with_name(f".{path.name}.tmp")
+    temp.write_text(json.dumps(status, indent=2), encoding="utf-8")
+    temp.replace(path)
+    return path
 
 
 @contextlib.contextmanager

@@ -13,7 +13,7 @@ from pipelines.config import Config, FhirSource, SftpSource, SqlSource
 from pipelines.lake import Home
 from pipelines.pull import fhir, sftp, sql
 from pipelines.pull.base import Progress, PullContext, PullError
-from pipelines.pull.ledger import PullLedger, SourceBusy, source_lock, started
+from pipelines.pull.ledger import PullLedger, SourceBusy, source_lock, started, write_status
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +85,7 @@ def pull_source(home: Home, config: Config, name: str, say: Progress | None = No
         result.error = f"{name}: unexpected {type(exc).__name__} (see the log)"
     finally:
         ledger.record_attempt(name, begun, result.ok, len(result.files), result.error)
+        write_status(home, ledger)
         ledger.close()
     return result
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -160,6 +161,9 @@ def test_wrong_credentials_say_so_and_land_nothing(secrets, sshd, outbox, tmp_pa
     assert not result.ok and "auth refused" in result.error
     assert not result.transient
     assert inbox_files(home) == []
+    status = json.loads((home.root / "pull" / "status.json").read_text())
+    assert status["drop"]["ok"] is False and "auth refused" in status["drop"]["error"]
+    assert status["drop"]["last_success"] is None
 
 
 def test_sources_test_names_what_is_wrong(secrets, sshd, outbox):
