@@ -174,8 +174,7 @@ def render_models() -> str:
             "description": _sentence(contract.description)
             + f" Grain: one row per {' + '.join(contract.key)}, the newest version of the key "
             "(latest delivery, then latest line); when the entity is delivered as a full "
-            "snapshot, a key missing from the newest snapshot is left out."
-            + _dropped(contract),
+            "snapshot, a key missing from the newest snapshot is left out." + _dropped(contract),
             "columns": cols,
         }
         if model_tests:
