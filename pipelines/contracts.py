@@ -303,7 +303,8 @@ CONTRACTS: tuple[Contract, ...] = (
                 "transaction_type",
                 Kind.ENUM,
                 True,
-                "payer_payment, patient_payment, contractual_adjustment, write_off, denial or refund",
+                "payer_payment, patient_payment, contractual_adjustment, write_off, denial "
+                "or refund",
                 enum=TRANSACTION_TYPES,
             ),
             Column("amount", required=True, description="sign comes from the type", **MONEY),
