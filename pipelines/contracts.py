@@ -147,8 +147,15 @@ CONTRACTS: tuple[Contract, ...] = (
         key=("location_id",),
         description="The practice's sites and the timezone each one's clock runs in.",
         columns=(
-            Column("location_id", Kind.STR, True),
-            Column("location_name", Kind.STR, True),
+            Column(
+                "location_id", Kind.STR, True, "the site; every location_id elsewhere matches one"
+            ),
+            Column(
+                "location_name",
+                Kind.STR,
+                True,
+                "how the practice names the site on screens and reports",
+            ),
             Column("timezone", Kind.STR, False, "IANA name, e.g. America/Chicago"),
         ),
         row_rules=(
@@ -161,23 +168,36 @@ CONTRACTS: tuple[Contract, ...] = (
         key=("appointment_id",),
         description="Every appointment the scheduler knows, with its visit time stamps.",
         columns=(
-            Column("appointment_id", Kind.STR, True),
+            Column("appointment_id", Kind.STR, True, "the scheduler's id of the appointment"),
             Column("patient_id", Kind.STR, True, "personal data", privacy=Privacy.HASH),
             Column("provider_id", Kind.STR, True, "the clinician the slot belongs to"),
-            Column("location_id", Kind.STR, True),
+            Column(
+                "location_id", Kind.STR, True, "where the visit takes place (locations.location_id)"
+            ),
             # An open list: other types are allowed, so it is a string, not an enum.
             Column("appointment_type", Kind.STR, True, ", ".join(APPOINTMENT_TYPES)),
             Column("booked_at", Kind.TIMESTAMP, True, "when the appointment was made"),
-            Column("scheduled_start", Kind.TIMESTAMP, True),
+            Column(
+                "scheduled_start",
+                Kind.TIMESTAMP,
+                True,
+                "when the visit is booked to start, local clinic time",
+            ),
             Column(
                 "scheduled_minutes", description="slot length, > 0", required=True, **POSITIVE_INT
             ),
-            Column("status", Kind.ENUM, True, enum=APPOINTMENT_STATUSES),
+            Column(
+                "status",
+                Kind.ENUM,
+                True,
+                "scheduled (still in the future), completed, no_show or cancelled",
+                enum=APPOINTMENT_STATUSES,
+            ),
             Column("cancelled_at", Kind.TIMESTAMP, False, "required when cancelled"),
-            Column("checked_in_at", Kind.TIMESTAMP, False),
-            Column("roomed_at", Kind.TIMESTAMP, False),
-            Column("provider_start_at", Kind.TIMESTAMP, False),
-            Column("checked_out_at", Kind.TIMESTAMP, False),
+            Column("checked_in_at", Kind.TIMESTAMP, False, "patient arrived at the front desk"),
+            Column("roomed_at", Kind.TIMESTAMP, False, "patient taken to an exam room"),
+            Column("provider_start_at", Kind.TIMESTAMP, False, "clinician entered the room"),
+            Column("checked_out_at", Kind.TIMESTAMP, False, "visit ended at the front desk"),
             Column("encounter_id", Kind.STR, False, "links a completed visit to its charges"),
         ),
         row_rules=(
@@ -194,10 +214,12 @@ CONTRACTS: tuple[Contract, ...] = (
         key=("provider_id", "slot_start"),
         description="The schedule template: the slots each provider offers.",
         columns=(
-            Column("provider_id", Kind.STR, True),
-            Column("location_id", Kind.STR, True),
-            Column("slot_start", Kind.TIMESTAMP, True),
-            Column("slot_minutes", required=True, **POSITIVE_INT),
+            Column("provider_id", Kind.STR, True, "the clinician who offers the slot"),
+            Column("location_id", Kind.STR, True, "where the slot is offered"),
+            Column("slot_start", Kind.TIMESTAMP, True, "when the slot starts, local clinic time"),
+            Column(
+                "slot_minutes", description="length of the slot, > 0", required=True, **POSITIVE_INT
+            ),
         ),
     ),
     Contract(
@@ -206,9 +228,17 @@ CONTRACTS: tuple[Contract, ...] = (
         key=("payer_id",),
         description="Insurers and other payers, with the financial class used for payer mix.",
         columns=(
-            Column("payer_id", Kind.STR, True),
-            Column("payer_name", Kind.STR, True),
-            Column("financial_class", Kind.ENUM, True, enum=FINANCIAL_CLASSES),
+            Column("payer_id", Kind.STR, True, "the billing system's id of the payer"),
+            Column(
+                "payer_name", Kind.STR, True, "how the payer is named on remittances and screens"
+            ),
+            Column(
+                "financial_class",
+                Kind.ENUM,
+                True,
+                "the class payer mix is reported by",
+                enum=FINANCIAL_CLASSES,
+            ),
         ),
     ),
     Contract(
@@ -218,17 +248,26 @@ CONTRACTS: tuple[Contract, ...] = (
         description="Claim lines: one billed CPT/HCPCS code with its units and amount.",
         columns=(
             Column("charge_id", Kind.STR, True, "one billed line"),
-            Column("claim_id", Kind.STR, True),
-            Column("encounter_id", Kind.STR, False),
+            Column("claim_id", Kind.STR, True, "the claim the line was billed on"),
+            Column("encounter_id", Kind.STR, False, "the visit the line came from"),
             Column("patient_id", Kind.STR, True, "personal data", privacy=Privacy.HASH),
-            Column("rendering_provider_id", Kind.STR, True),
-            Column("location_id", Kind.STR, True),
+            Column(
+                "rendering_provider_id", Kind.STR, True, "the clinician who performed the service"
+            ),
+            Column("location_id", Kind.STR, True, "where the service was performed"),
             Column("payer_id", Kind.STR, True, "primary payer"),
-            Column("service_date", Kind.DATE, True),
+            Column("service_date", Kind.DATE, True, "date of service"),
             Column("posted_date", Kind.DATE, True, "entered the ledger, >= service_date"),
             Column("cpt_code", Kind.CODE, True, "CPT/HCPCS code, 5 characters", length=5),
-            Column("modifier", Kind.CODE, False),
-            Column("units", required=True, **POSITIVE_INT),
+            Column(
+                "modifier",
+                Kind.CODE,
+                False,
+                "CPT modifier (e.g. 25), picks the RVU row for the code",
+            ),
+            Column(
+                "units", description="number of units billed, >= 1", required=True, **POSITIVE_INT
+            ),
             Column("charge_amount", required=True, description="units included", **MONEY),
         ),
         row_rules=(
@@ -245,8 +284,8 @@ CONTRACTS: tuple[Contract, ...] = (
         key=("claim_id",),
         description="Claims as submitted to payers.",
         columns=(
-            Column("claim_id", Kind.STR, True),
-            Column("payer_id", Kind.STR, True),
+            Column("claim_id", Kind.STR, True, "the billing system's id of the claim"),
+            Column("payer_id", Kind.STR, True, "the payer the claim was submitted to"),
             Column("submitted_date", Kind.DATE, True, "first submission to the payer"),
         ),
     ),
@@ -256,11 +295,18 @@ CONTRACTS: tuple[Contract, ...] = (
         key=("transaction_id",),
         description="Payments, adjustments, write-offs, denials and refunds against claims.",
         columns=(
-            Column("transaction_id", Kind.STR, True),
-            Column("claim_id", Kind.STR, True),
+            Column("transaction_id", Kind.STR, True, "the billing system's id of the posting"),
+            Column("claim_id", Kind.STR, True, "the claim it applies to"),
             Column("charge_id", Kind.STR, False, "the line it applies to, when line-level"),
-            Column("posted_date", Kind.DATE, True),
-            Column("transaction_type", Kind.ENUM, True, enum=TRANSACTION_TYPES),
+            Column("posted_date", Kind.DATE, True, "date the money or adjustment was posted"),
+            Column(
+                "transaction_type",
+                Kind.ENUM,
+                True,
+                "payer_payment, patient_payment, contractual_adjustment, write_off, denial "
+                "or refund",
+                enum=TRANSACTION_TYPES,
+            ),
             Column("amount", required=True, description="sign comes from the type", **MONEY),
             Column("reason_code", Kind.STR, False, "CARC such as CO-45"),
         ),
@@ -271,9 +317,15 @@ CONTRACTS: tuple[Contract, ...] = (
         key=("employee_id",),
         description="Employees with role, FTE and employment dates; names never leave landing.",
         columns=(
-            Column("employee_id", Kind.STR, True),
+            Column("employee_id", Kind.STR, True, "the payroll system's id of the employee"),
             Column("full_name", Kind.STR, True, "personal data", privacy=Privacy.DROP),
-            Column("role", Kind.ENUM, True, enum=STAFF_ROLES),
+            Column(
+                "role",
+                Kind.ENUM,
+                True,
+                "job role; physician, nurse_practitioner and physician_assistant are clinicians",
+                enum=STAFF_ROLES,
+            ),
             Column("provider_id", Kind.STR, False, "set for clinicians who see patients"),
             Column("location_id", Kind.STR, True, "home location"),
             Column(
@@ -285,8 +337,13 @@ CONTRACTS: tuple[Contract, ...] = (
                 min_exclusive=True,
                 max_value=1.0,
             ),
-            Column("hire_date", Kind.DATE, True),
-            Column("termination_date", Kind.DATE, False),
+            Column("hire_date", Kind.DATE, True, "first day employed"),
+            Column(
+                "termination_date",
+                Kind.DATE,
+                False,
+                "last day employed, when the employee has left",
+            ),
         ),
     ),
     Contract(
@@ -295,14 +352,34 @@ CONTRACTS: tuple[Contract, ...] = (
         key=("employee_id", "pay_period_start"),
         description="Payroll by pay period: hours and the cost of each employee.",
         columns=(
-            Column("employee_id", Kind.STR, True),
-            Column("pay_period_start", Kind.DATE, True),
+            Column("employee_id", Kind.STR, True, "the employee paid (staff.employee_id)"),
+            Column("pay_period_start", Kind.DATE, True, "first day of the pay period"),
             Column("pay_period_end", Kind.DATE, True, "inclusive"),
-            Column("regular_hours", required=True, **HOURS),
-            Column("overtime_hours", required=True, **HOURS),
-            Column("pto_hours", required=True, **HOURS),
-            Column("gross_pay", required=True, **MONEY),
-            Column("benefits_cost", required=False, **MONEY),
+            Column(
+                "regular_hours",
+                description="hours worked at the regular rate",
+                required=True,
+                **HOURS,
+            ),
+            Column(
+                "overtime_hours",
+                description="hours worked at the overtime rate",
+                required=True,
+                **HOURS,
+            ),
+            Column(
+                "pto_hours",
+                description="paid time off; counts in neither worked hours nor overtime share",
+                required=True,
+                **HOURS,
+            ),
+            Column("gross_pay", description="wages for the period", required=True, **MONEY),
+            Column(
+                "benefits_cost",
+                description="employer benefits and taxes for the period (missing = 0)",
+                required=False,
+                **MONEY,
+            ),
         ),
         row_rules=(
             RowRule(
@@ -318,11 +395,13 @@ CONTRACTS: tuple[Contract, ...] = (
         key=("month", "location_id", "account"),
         description="Monthly non-labour operating expenses from the ledger.",
         columns=(
-            Column("month", Kind.MONTH, True),
-            Column("location_id", Kind.STR, True),
+            Column("month", Kind.MONTH, True, "the month the expense belongs to (YYYY-MM)"),
+            Column("location_id", Kind.STR, True, "the location that bears the expense"),
             # CONTRACTS.md lists the usual accounts but does not close the list.
             Column("account", Kind.STR, True, ", ".join(GL_ACCOUNTS)),
-            Column("amount", required=True, **MONEY),
+            Column(
+                "amount", description="the month's expense on that account", required=True, **MONEY
+            ),
         ),
     ),
     Contract(
@@ -331,8 +410,8 @@ CONTRACTS: tuple[Contract, ...] = (
         key=("month", "location_id", "line"),
         description="The monthly plan per location and line.",
         columns=(
-            Column("month", Kind.MONTH, True),
-            Column("location_id", Kind.STR, True),
+            Column("month", Kind.MONTH, True, "the month planned (YYYY-MM)"),
+            Column("location_id", Kind.STR, True, "the location the plan is for"),
             Column("line", Kind.STR, True, "a volume line or a gl account name"),
             Column("amount", Kind.NUMBER, True, "a count for completed_visits, else money"),
         ),
