@@ -31,7 +31,7 @@
     {%- elif grain in ('quarter', 'year') -%}
         {%- set span = 3 if grain == 'quarter' else 12 -%}
         {%- set months_back -%}
-            -1 * ((cast({{ dbt.date_part('month', date_expr) }} as int) + {{ 12 - fiscal_year_start_month() }}) % {{ span }})
+            -1 * ((cast(extract(month from {{ date_expr }}) as int) + {{ 12 - fiscal_year_start_month() }}) % {{ span }})
         {%- endset -%}
         cast({{ dbt.dateadd('month', months_back, dbt.date_trunc('month', date_expr)) }} as date)
     {%- else -%}

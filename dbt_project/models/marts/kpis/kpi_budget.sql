@@ -124,7 +124,7 @@ variances as (
         and budgets.scope = actuals.scope
         and budgets.scope_id = actuals.scope_id
         and budgets.line = actuals.line
-)
+),
 
 periods as (
     select
@@ -137,7 +137,7 @@ periods as (
         budget,
         cast({{ dbt.last_day('month', 'month') }} as date) as measured_through
     from variances
-    {%- for grain in ['quarter', 'year'] %}
+    {%- for grain in period_grains() if grain in ('quarter', 'year') %}
     union all
     select
         '{{ grain }}' as period_grain,
