@@ -214,6 +214,8 @@ def run(
 class Grain(StrEnum):
     week = "week"
     month = "month"
+    quarter = "quarter"  # of the practice's fiscal year
+    year = "year"  # the fiscal year
 
 
 class Scope(StrEnum):
