@@ -155,6 +155,8 @@ class Calendar:
     published_at: pd.Timestamp
     weeks: tuple[date, ...]
     months: tuple[date, ...]
+    quarters: tuple[date, ...] = ()  # fiscal quarters, named by their first day
+    years: tuple[date, ...] = ()  # fiscal years, named by their first day
 
     @property
     def last_complete_week(self) -> date:
@@ -181,6 +183,8 @@ def _calendar(current: Stamp) -> Calendar:
         published_at=pd.Timestamp(info.at[0, "published_at"]),
         weeks=dates("week"),
         months=dates("month"),
+        quarters=dates("quarter"),
+        years=dates("year"),
     )
 
 
@@ -203,7 +207,9 @@ def last_complete_week() -> date:
 
 
 def period_starts(grain: str) -> list[date]:
-    return list(calendar().weeks if grain == "week" else calendar().months)
+    cal = calendar()
+    by_grain = {"week": cal.weeks, "month": cal.months, "quarter": cal.quarters, "year": cal.years}
+    return list(by_grain[grain])
 
 
 def locations() -> pd.DataFrame:

@@ -57,9 +57,14 @@ def dbt_env(home: Home) -> dict[str, str]:
 
 
 def dbt_vars(config: Config, as_of: date | None) -> dict[str, object]:
-    """Run-time variables: the as-of date (empty = KPI_SPEC.md default) and target overrides."""
+    """Run-time variables: the as-of date (empty = KPI_SPEC.md default), target overrides
+    and the fiscal year's first month (the quarter and year grains)."""
     overrides = {kpi: band.model_dump(exclude_none=True) for kpi, band in config.targets.items()}
-    return {"as_of": as_of.isoformat() if as_of else "", "target_overrides": overrides}
+    return {
+        "as_of": as_of.isoformat() if as_of else "",
+        "target_overrides": overrides,
+        "fiscal_year_start_month": config.practice.fiscal_year_start_month,
+    }
 
 
 def dbt_build_args(config: Config, as_of: date | None, engine: Engine = Engine.duckdb) -> list[str]:

@@ -284,6 +284,8 @@ def sources_test(
 class Grain(StrEnum):
     week = "week"
     month = "month"
+    quarter = "quarter"  # of the practice's fiscal year
+    year = "year"  # the fiscal year
 
 
 class Scope(StrEnum):

@@ -77,6 +77,9 @@ class Practice(_Strict):
     name: str = "Sample Family Practice"
     # The weekly schedule runs at Monday 05:00 in this timezone.
     timezone: str = "America/Chicago"
+    # The month the fiscal year starts in (1 = January): the year and quarter grains of
+    # marts.kpi_values are the fiscal year and its quarters (KPI_SPEC.md).
+    fiscal_year_start_month: int = Field(default=1, ge=1, le=12)
 
 
 class AlertRule(_Strict):

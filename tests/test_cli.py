@@ -90,5 +90,10 @@ def test_as_of_cuts_every_kpi_at_that_date(sample_home, tmp_path):
         ncr_last = con.execute(
             "select max(period_start) from marts.kpi_values where kpi = 'net_collection_rate'"
         ).fetchall()[0][0]
-    assert last == {"week": date(2026, 6, 29), "month": date(2026, 6, 1)}
+    assert last == {
+        "week": date(2026, 6, 29),
+        "month": date(2026, 6, 1),
+        "quarter": date(2026, 4, 1),
+        "year": date(2026, 1, 1),
+    }
     assert ncr_last == date(2026, 3, 1)

@@ -31,6 +31,7 @@ def test_no_file_means_defaults(monkeypatch):
         ("sources: {billing: {mapping: {charges: {Amt: amount_usd}}}}", "not a column"),
         ("sources: {hr: {format: {delimiter: ';;'}}}", "single character"),
         ("practice: {nmae: typo}", "nmae"),
+        ("practice: {fiscal_year_start_month: 13}", "fiscal_year_start_month"),
         ("targets: [1, 2", "invalid configuration"),
     ],
 )
@@ -55,7 +56,10 @@ def test_dbt_vars_carry_as_of_and_target_overrides():
     assert dbt_vars(config, date(2026, 11, 20)) == {
         "as_of": "2026-11-20",
         "target_overrides": {"no_show_rate": {"high": 0.06}, "days_in_ar": {"high": 40.0}},
+        "fiscal_year_start_month": 1,
     }
     args = dbt_build_args(Config(), None)
     assert args[0] == "build"
     assert '"as_of": ""' in args[2]
+    july = Config.model_validate({"practice": {"fiscal_year_start_month": 7}})
+    assert dbt_vars(july, None)["fiscal_year_start_month"] == 7

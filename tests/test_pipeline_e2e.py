@@ -24,7 +24,8 @@ SPEC_KPIS = {
     "visits_per_provider_fte", "work_rvus_per_provider_fte", "gross_charges",
     "new_patient_share", "payments", "ar_balance", "days_in_ar", "ar_aging_0_30",
     "ar_aging_31_60", "ar_aging_61_90", "ar_aging_91_120", "ar_aging_over_120",
-    "ar_over_90_share", "initial_denial_rate", "net_collection_rate", "charge_lag_days",
+    "ar_over_90_share", "ar_credit_balance", "initial_denial_rate", "net_collection_rate",
+    "charge_lag_days",
     "payer_mix_commercial", "payer_mix_medicare", "payer_mix_medicaid", "payer_mix_self_pay",
     "payer_mix_other", "labor_cost", "non_labor_cost", "operating_cost", "cost_per_visit",
     "labor_cost_per_visit", "support_staff_per_provider_fte", "overtime_share",
@@ -74,7 +75,7 @@ def test_kpi_values_has_the_published_columns(serving):
     assert columns == [
         ("period_grain", "VARCHAR"), ("period_start", "DATE"), ("scope", "VARCHAR"),
         ("scope_id", "VARCHAR"), ("kpi", "VARCHAR"), ("value", "DOUBLE"),
-        ("numerator", "DOUBLE"), ("denominator", "DOUBLE"),
+        ("numerator", "DOUBLE"), ("denominator", "DOUBLE"), ("complete", "BOOLEAN"),
     ]  # fmt: skip
 
 
@@ -84,9 +85,9 @@ def test_every_spec_kpi_is_published(serving):
     }
     assert SPEC_KPIS - published == set()
     grains = serving.execute("select distinct period_grain, scope from marts.kpi_values").fetchall()
-    assert {(g, s) for g in ("week", "month") for s in ("practice", "location", "provider")} <= set(
-        grains
-    )
+    every_grain = ("week", "month", "quarter", "year")
+    scopes = ("practice", "location", "provider")
+    assert {(g, s) for g in every_grain for s in scopes} <= set(grains)
 
 
 def test_nothing_lost_at_landing(sample_home):

@@ -135,7 +135,8 @@ def denial_kpis(tx: pl.DataFrame) -> list[pl.DataFrame]:
 
 def ar_kpis(lines: pl.DataFrame, tx: pl.DataFrame, owners: pl.DataFrame, as_of: date):
     """A/R at D = each period's last day, claim level, from the first period in which the
-    scope has a charge or transaction posted."""
+    scope has a charge or transaction posted. Aging and ar_over_90_share take debit
+    balances only; credit balances are ar_credit_balance."""
     moves = pl.concat(
         [
             lines.join(owners, on="claim_id").select(
@@ -164,7 +165,8 @@ def ar_kpis(lines: pl.DataFrame, tx: pl.DataFrame, owners: pl.DataFrame, as_of: 
     for grain, start, end in calendar.iter_rows():
         known = daily.filter(pl.col("posted_date") <= end)
         balances = known.group_by("claim_id").agg(
-            balance=pl.col("ar").sum(),
+            # Rounded like dbt's decimals, so a settled claim is 0, neither debit nor credit.
+            balance=pl.col("ar").sum().round(MONEY_DIGITS),
             recent=pl.col("charge").filter(pl.col("posted_date") > end - timedelta(days=90)).sum(),
             claim_location=pl.col("claim_location").first(),
             claim_provider=pl.col("claim_provider").first(),
@@ -187,8 +189,12 @@ def ar_kpis(lines: pl.DataFrame, tx: pl.DataFrame, owners: pl.DataFrame, as_of: 
             .agg(
                 balance=pl.col("balance").sum().round(MONEY_DIGITS),
                 recent=pl.col("recent").sum().round(MONEY_DIGITS),
+                debit=pl.col("balance").filter(pl.col("balance") > 0).sum(),
+                credit=-pl.col("balance").filter(pl.col("balance") < 0).sum(),
                 **{
-                    f"b_{name}": pl.col("balance").filter(pl.col("bucket") == name).sum()
+                    f"b_{name}": pl.col("balance")
+                    .filter((pl.col("bucket") == name) & (pl.col("balance") > 0))
+                    .sum()
                     for name, _ in AGING
                 },
             )
@@ -201,10 +207,12 @@ def ar_kpis(lines: pl.DataFrame, tx: pl.DataFrame, owners: pl.DataFrame, as_of: 
     bal = pl.col("balance")
     per_day = pl.col("recent") / 90
     over_90 = pl.col("b_91_120") + pl.col("b_over_120")
+    debit = pl.col("debit")
     result = [
         rows(by, "ar_balance", bal),
         rows(by, "days_in_ar", ratio(bal, per_day), bal, per_day),
-        rows(by, "ar_over_90_share", ratio(over_90, bal), over_90, bal),
+        rows(by, "ar_over_90_share", ratio(over_90, debit), over_90, debit),
+        rows(by, "ar_credit_balance", pl.col("credit")),
     ]
     result += [rows(by, f"ar_aging_{name}", pl.col(f"b_{name}")) for name, _ in AGING]
     return result

@@ -1,7 +1,9 @@
-"""Periods, scopes and the long output shape of KPI_SPEC.md, shared by the oracle's domains."""
+"""Periods (week, month, fiscal quarter, fiscal year), scopes and the long output shape of
+KPI_SPEC.md, shared by the oracle's domains."""
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import date, timedelta
 
 import polars as pl
@@ -19,16 +21,57 @@ OUTPUT = {
 }
 
 
-def with_periods(frame: pl.DataFrame, day: str) -> pl.DataFrame:
-    """One copy of each row per grain, with the week (Monday) or month that holds `day`."""
+GRAINS = ("week", "month", "quarter", "year")
+MONTHS = {"month": 1, "quarter": 3, "year": 12}
+# The practice's fiscal_year_start_month; set for one oracle run by `fiscal_year`.
+_FISCAL = {"start": 1}
+
+
+@contextmanager
+def fiscal_year(start_month: int):
+    """Quarters and years of the fiscal year starting in `start_month` while inside."""
+    saved = _FISCAL["start"]
+    _FISCAL["start"] = start_month
+    try:
+        yield
+    finally:
+        _FISCAL["start"] = saved
+
+
+def _months_back(month: int, grain: str) -> int:
+    """Months from a month back to the start of its month, quarter or year."""
+    if grain == "month":
+        return 0
+    return (month - _FISCAL["start"]) % MONTHS[grain]
+
+
+def period_start_of(day: date, grain: str) -> date:
+    """The first day of the `grain` period holding `day` (Python dates)."""
+    if grain == "week":
+        return day - timedelta(days=day.weekday())
+    index = day.year * 12 + day.month - 1 - _months_back(day.month, grain)
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def _start_expr(day: pl.Expr, grain: str) -> pl.Expr:
+    if grain == "week":
+        return day.dt.truncate("1w")
+    if grain == "month":
+        return day.dt.truncate("1mo")
+    back = (day.dt.month().cast(pl.Int32) + 12 - _FISCAL["start"]) % MONTHS[grain]
+    index = day.dt.year().cast(pl.Int32) * 12 + day.dt.month().cast(pl.Int32) - 1 - back
+    return pl.date(index // 12, index % 12 + 1, 1)
+
+
+def with_periods(frame: pl.DataFrame, day: str, grains=GRAINS) -> pl.DataFrame:
+    """One copy of each row per grain, with the week (Monday), month, fiscal quarter or
+    fiscal year that holds `day`."""
     return pl.concat(
         [
             frame.with_columns(
-                period_grain=pl.lit("week"), period_start=pl.col(day).dt.truncate("1w")
-            ),
-            frame.with_columns(
-                period_grain=pl.lit("month"), period_start=pl.col(day).dt.truncate("1mo")
-            ),
+                period_grain=pl.lit(grain), period_start=_start_expr(pl.col(day), grain)
+            )
+            for grain in grains
         ]
     )
 
@@ -53,28 +96,36 @@ def bucket(frame: pl.DataFrame, day: str, location="location_id", provider=None)
     return with_scopes(with_periods(frame, day), location, provider)
 
 
+def natural_end(start: pl.Expr, grain: pl.Expr) -> pl.Expr:
+    """The period's natural last day."""
+    end = start + pl.duration(days=6)
+    for name, months in MONTHS.items():
+        end = (
+            pl.when(grain == name)
+            .then(start.dt.offset_by(f"{months}mo") - pl.duration(days=1))
+            .otherwise(end)
+        )
+    return end
+
+
 def period_end(start: pl.Expr, grain: pl.Expr, as_of: date) -> pl.Expr:
     """The period's last day, shortened to the as-of date for the period that holds it."""
-    natural = (
-        pl.when(grain == "week")
-        .then(start + pl.duration(days=6))
-        .otherwise(start.dt.offset_by("1mo") - pl.duration(days=1))
-    )
-    return pl.min_horizontal(natural, pl.lit(as_of))
+    return pl.min_horizontal(natural_end(start, grain), pl.lit(as_of))
 
 
 def periods(first_day: date, as_of: date) -> pl.DataFrame:
-    """Every week and month from the one holding `first_day` to the one holding as-of,
-    with `period_end` = the (shortened) last day."""
+    """Every period of every grain from the one holding `first_day` to the one holding
+    as-of, with `period_end` = the (shortened) last day."""
     rows = []
-    start = first_day - timedelta(days=first_day.weekday())
-    while start <= as_of:
-        rows.append(("week", start))
-        start += timedelta(days=7)
-    start = first_day.replace(day=1)
-    while start <= as_of:
-        rows.append(("month", start))
-        start = (start + timedelta(days=32)).replace(day=1)
+    for grain in GRAINS:
+        start = period_start_of(first_day, grain)
+        while start <= as_of:
+            rows.append((grain, start))
+            if grain == "week":
+                start += timedelta(days=7)
+            else:
+                index = start.year * 12 + start.month - 1 + MONTHS[grain]
+                start = date(index // 12, index % 12 + 1, 1)
     frame = pl.DataFrame(
         rows, schema={"period_grain": pl.String, "period_start": pl.Date}, orient="row"
     )

@@ -17,7 +17,8 @@ ABS_TOL = 1e-6  # money sums of ~10^6 differ in float summation order below this
 
 def published(serving: Path) -> pl.DataFrame:
     with duckdb.connect(str(serving), read_only=True) as con:
-        return con.sql(f"select {', '.join([*ON, *COMPARED])} from marts.kpi_values").pl()
+        columns = ", ".join([*ON, *COMPARED, "complete"])
+        return con.sql(f"select {columns} from marts.kpi_values").pl()
 
 
 def _differs(column: str) -> pl.Expr:
@@ -27,22 +28,28 @@ def _differs(column: str) -> pl.Expr:
 
 
 def disagreements(oracle: pl.DataFrame, served: pl.DataFrame) -> pl.DataFrame:
-    """Every row missing on one side or differing in value, numerator or denominator,
-    with a `problem` column naming what differs."""
+    """Every row missing on one side or differing in value, numerator, denominator or
+    complete, with a `problem` column naming what differs."""
     joined = (
-        oracle.select(*ON, *COMPARED)
+        oracle.select(*ON, *COMPARED, "complete")
         .with_columns(_in_oracle=True)
         .join(
-            served.select(*ON, *COMPARED).with_columns(_in_served=True),
+            served.select(*ON, *COMPARED, "complete").with_columns(_in_served=True),
             on=ON,
             how="full",
             coalesce=True,
             suffix="_served",
         )
-        .rename({c: f"{c}_oracle" for c in COMPARED})
+        .rename({c: f"{c}_oracle" for c in (*COMPARED, "complete")})
     )
+    complete_differs = pl.col("complete_oracle").ne_missing(pl.col("complete_served"))
     differs = pl.concat_str(
-        [pl.when(_differs(c)).then(pl.lit(c)) for c in COMPARED], separator=" ", ignore_nulls=True
+        [
+            *(pl.when(_differs(c)).then(pl.lit(c)) for c in COMPARED),
+            pl.when(complete_differs).then(pl.lit("complete")),
+        ],
+        separator=" ",
+        ignore_nulls=True,
     )
     problem = (
         pl.when(pl.col("_in_oracle").is_null())

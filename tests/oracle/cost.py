@@ -6,7 +6,17 @@ from datetime import date
 
 import polars as pl
 
-from tests.oracle.calendar_scopes import KEYS, bucket, flow, periods, ratio, rows, with_scopes
+from tests.oracle.calendar_scopes import (
+    KEYS,
+    bucket,
+    flow,
+    period_end,
+    period_start_of,
+    periods,
+    ratio,
+    rows,
+    with_scopes,
+)
 
 CLINICIAN_ROLES = ("physician", "nurse_practitioner", "physician_assistant")
 
@@ -170,14 +180,7 @@ def per_fte_kpis(lake, as_of: date, visits: pl.DataFrame, rvus: pl.DataFrame):
     calendar = (
         keys.select("period_grain", "period_start")
         .unique()
-        .with_columns(
-            period_end=pl.min_horizontal(
-                pl.when(pl.col("period_grain") == "week")
-                .then(pl.col("period_start") + pl.duration(days=6))
-                .otherwise(pl.col("period_start").dt.offset_by("1mo") - pl.duration(days=1)),
-                pl.lit(as_of),
-            )
-        )
+        .with_columns(period_end=period_end(pl.col("period_start"), pl.col("period_grain"), as_of))
     )
     fte = provider_fte_at(lake, calendar)
     by = (
@@ -238,8 +241,23 @@ def budget_kpis(lake, as_of: date, actual_parts: dict[str, pl.DataFrame]) -> lis
         ]
     ).filter(pl.col("period_grain") == "month")
     actual = pl.concat([volume, gl_actual.select(*KEYS, "line", "actual")])
-    by = budget.join(actual, on=[*KEYS, "line"], how="left").with_columns(
-        pl.col("actual").fill_null(0)
+    months = budget.join(actual, on=[*KEYS, "line"], how="left").with_columns(
+        pl.col("actual").fill_null(0),
+        measured_through=pl.col("period_start").dt.offset_by("1mo") - pl.duration(days=1),
     )
+    # A quarter or year sums the month rows of its complete months (year-to-date).
+    sums = [
+        months.with_columns(
+            period_grain=pl.lit(grain),
+            period_start=pl.col("period_start").map_elements(
+                lambda d, grain=grain: period_start_of(d, grain), return_dtype=pl.Date
+            ),
+        )
+        .group_by([*KEYS, "line"])
+        .agg(pl.col("actual").sum(), pl.col("budget").sum(), pl.col("measured_through").max())
+        for grain in ("quarter", "year")
+    ]
+    by = pl.concat([months, *sums], how="diagonal_relaxed")
     a, b = pl.col("actual"), pl.col("budget")
-    return [rows(by, pl.lit("budget_variance_") + pl.col("line"), a - b, a, b)]
+    out = rows(by, pl.lit("budget_variance_") + pl.col("line"), a - b, a, b)
+    return [out.with_columns(by["measured_through"].alias("measured_through"))]

@@ -97,7 +97,8 @@ E99999,2026-05-31,2026-06-13,80,0,0,3000.00,500.00
 
 
 DROPPED_EMPLOYEE = "E00004"  # left out of the staff snapshot: deleted downstream
-EDGE_CONFIG = "sources:\n  hr:\n    snapshot: [staff]\n"
+EDGE_FISCAL_START = 7  # a fiscal year from July: quarters and years that are not calendar ones
+EDGE_CONFIG = "practice:\n  fiscal_year_start_month: 7\nsources:\n  hr:\n    snapshot: [staff]\n"
 
 
 def write_edge_delivery(out_dir: Path, history: Path) -> Path:

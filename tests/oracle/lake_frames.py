@@ -16,8 +16,17 @@ import polars as pl
 from pipelines.contracts import BY_ENTITY, Kind
 
 # The CMS file KPI_SPEC.md names, not dbt's converted seed: a conversion slip would
-# otherwise be shared by both sides. CI keeps shared/ beside the repository.
-CMS_RVU_FILE = Path(__file__).resolve().parents[3] / "shared" / "data" / "cms_pfs_rvu_2025.csv"
+# otherwise be shared by both sides. CI keeps shared/ beside the repository; a git
+# worktree one folder deeper finds it one level further up.
+_CMS_RELATIVE = Path("shared") / "data" / "cms_pfs_rvu_2025.csv"
+CMS_RVU_FILE = next(
+    (
+        folder / _CMS_RELATIVE
+        for folder in Path(__file__).resolve().parents[3:5]
+        if (folder / _CMS_RELATIVE).exists()
+    ),
+    Path(__file__).resolve().parents[3] / _CMS_RELATIVE,
+)
 
 
 def newest(raw: Path, entity: str) -> pl.DataFrame:

@@ -14,7 +14,8 @@ import polars as pl
 
 from tests.oracle.access import access_kpis
 from tests.oracle.billing import billing_kpis
-from tests.oracle.calendar_scopes import KEYS, OUTPUT
+from tests.oracle.calendar_scopes import KEYS, OUTPUT, fiscal_year
+from tests.oracle.completeness import with_complete
 from tests.oracle.cost import budget_kpis, cost_kpis, per_fte_kpis, staffing_kpis
 from tests.oracle.lake_frames import Lake
 from tests.oracle.third_next_available import third_next_available_kpis
@@ -48,25 +49,31 @@ def _part(long: pl.DataFrame, kpi: str, name: str) -> pl.DataFrame:
     return long.filter(pl.col("kpi") == kpi).select(*KEYS, pl.col("value").alias(name))
 
 
-def kpi_values(home_root: Path, as_of: date | None = None) -> pl.DataFrame:
-    """The oracle's kpi_values for one home, in the published long shape."""
+def kpi_values(home_root: Path, as_of: date | None = None, fiscal_start: int = 1) -> pl.DataFrame:
+    """The oracle's kpi_values for one home, in the published long shape plus `complete`;
+    quarters and years of the fiscal year starting in month `fiscal_start`."""
     lake = Lake(home_root)
     as_of = as_of or as_of_date(lake)
-    frames = access_kpis(lake, as_of) + third_next_available_kpis(lake, as_of)
-    frames += billing_kpis(lake, as_of)
-    long = pl.concat([f.cast(OUTPUT) for f in frames])
-    visits = _part(long, "completed_visits", "completed")
-    paid = _part(long, "payments", "payments")
-    frames += cost_kpis(lake, as_of, visits, paid)
-    frames += staffing_kpis(lake, as_of, data_start(lake))
-    frames += per_fte_kpis(lake, as_of, visits, _part(long, "work_rvus", "rvus"))
-    long = pl.concat([f.cast(OUTPUT) for f in frames])
-    # Budget actuals are the KPIs' own values, as KPI_SPEC.md names them per line.
-    parts = {
-        "completed_visits": (visits, "completed"),
-        "gross_charges": (_part(long, "gross_charges", "v"), "v"),
-        "collections": (paid, "payments"),
-        "labor_cost": (_part(long, "labor_cost", "v"), "v"),
-    }
-    frames += budget_kpis(lake, as_of, parts)
-    return pl.concat([f.cast(OUTPUT) for f in frames])
+    with fiscal_year(fiscal_start):
+        frames = access_kpis(lake, as_of) + third_next_available_kpis(lake, as_of)
+        frames += billing_kpis(lake, as_of)
+        long = pl.concat([f.cast(OUTPUT) for f in frames])
+        visits = _part(long, "completed_visits", "completed")
+        paid = _part(long, "payments", "payments")
+        frames += cost_kpis(lake, as_of, visits, paid)
+        frames += staffing_kpis(lake, as_of, data_start(lake))
+        frames += per_fte_kpis(lake, as_of, visits, _part(long, "work_rvus", "rvus"))
+        long = pl.concat([f.cast(OUTPUT) for f in frames])
+        # Budget actuals are the KPIs' own values, as KPI_SPEC.md names them per line.
+        parts = {
+            "completed_visits": (visits, "completed"),
+            "gross_charges": (_part(long, "gross_charges", "v"), "v"),
+            "collections": (paid, "payments"),
+            "labor_cost": (_part(long, "labor_cost", "v"), "v"),
+        }
+        budget = budget_kpis(lake, as_of, parts)
+        long = pl.concat(
+            [long, *(f.cast({**OUTPUT, "measured_through": pl.Date}) for f in budget)],
+            how="diagonal",
+        )
+        return with_complete(long, lake, as_of)

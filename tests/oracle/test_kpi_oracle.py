@@ -1,9 +1,11 @@
 """marts.kpi_values against the oracle (an independent Polars reading of KPI_SPEC.md),
 row by row: the same rows, and values equal within 1e-9 relative.
 
-Two practices: the bundled sample with its corrections (default as-of date), and a small,
-differently shaped generated practice with its corrections plus a delivery of
-hand-written edge cases, built with an as-of date in the middle of a week and a month.
+Two practices: the bundled sample with its corrections (default as-of date, calendar
+fiscal year), and a small, differently shaped generated practice with its corrections
+plus a delivery of hand-written edge cases, built with an as-of date in the middle of a
+week and a month and a fiscal year starting in July. Every grain (week, month, fiscal
+quarter, fiscal year) and the `complete` flag are compared.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from pipelines.lake import Home
 from pipelines.sample import generate_corrections, generate_practice
 from tests.conftest import clinicops_command
 from tests.oracle.compare import ON, disagreements, published, summary
-from tests.oracle.edge_delivery import EDGE_CONFIG, write_edge_delivery
+from tests.oracle.edge_delivery import EDGE_CONFIG, EDGE_FISCAL_START, write_edge_delivery
 from tests.oracle.lake_frames import Lake
 from tests.oracle.reference import as_of_date, kpi_values
 
@@ -31,8 +33,8 @@ def _published_as_of(home: Home) -> date:
         return con.sql("select as_of_date from marts.publish_info").fetchall()[0][0]
 
 
-def _assert_agree(home: Home, as_of: date) -> None:
-    oracle = kpi_values(home.root, as_of)
+def _assert_agree(home: Home, as_of: date, fiscal_start: int = 1) -> None:
+    oracle = kpi_values(home.root, as_of, fiscal_start)
     served = published(home.serving)
     # A row published twice would match its oracle row twice and hide in the join.
     for name, frame in (("oracle", oracle), ("kpi_values", served)):
@@ -85,4 +87,4 @@ def test_sample_kpi_values_match_the_oracle(sample_home):
 @pytest.mark.e2e
 def test_edge_practice_kpi_values_match_the_oracle(edge_home):
     assert _published_as_of(edge_home) == EDGE_AS_OF
-    _assert_agree(edge_home, EDGE_AS_OF)
+    _assert_agree(edge_home, EDGE_AS_OF, EDGE_FISCAL_START)

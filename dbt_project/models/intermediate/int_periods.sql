@@ -1,8 +1,10 @@
--- Reporting periods (ISO weeks named by their Monday, calendar months) up to the one
+-- Reporting periods (ISO weeks named by their Monday, calendar months, fiscal quarters
+-- and fiscal years named by their first day, macros/fiscal_periods.sql) up to the one
 -- holding the as-of date, which ends at the as-of date. period_end is "the period's
 -- last day" of KPI_SPEC.md, the D of every "at D" KPI; days_in_period counts the
 -- (possibly shortened) period's days. Both come from the period's own bounds, not from
--- the calendar's extent, so the first period is whole even when data starts mid-period.
+-- the calendar's extent, so the first period is whole even when data starts mid-period
+-- (a fiscal year can start months before the calendar's first day).
 -- Grain: one row per (period_grain, period_start).
 with
 
@@ -15,20 +17,25 @@ as_of as (
 ),
 
 periods as (
-    select distinct 'week' as period_grain, cast({{ dbt.date_trunc('week', 'day') }} as date) as period_start
+    {%- for grain in period_grains() %}
+    select distinct
+        '{{ grain }}' as period_grain,
+        {{ period_start_of(grain, 'day') }} as period_start
     from days
+    {%- if not loop.last %}
     union all
-    select distinct 'month' as period_grain, cast({{ dbt.date_trunc('month', 'day') }} as date) as period_start
-    from days
+    {%- endif %}
+    {%- endfor %}
 ),
 
 bounded as (
     select
         periods.period_grain,
         periods.period_start,
-        case
-            when periods.period_grain = 'week' then {{ add_days('periods.period_start', 6) }}
-            else {{ add_days(dbt.dateadd('month', 1, 'periods.period_start'), -1) }}
+        case periods.period_grain
+            {%- for grain in period_grains() %}
+            when '{{ grain }}' then {{ period_natural_end(grain, 'periods.period_start') }}
+            {%- endfor %}
         end as natural_end,
         as_of.as_of_date
     from periods

@@ -8,7 +8,12 @@
 -- (kpi_revenue_cycle), labor_cost (kpi_cost); any other line is a GL account, whose
 -- actual is the month's gl_expenses amount (0 where there is none). Line and account
 -- names are compared after trimming and lower-casing (docs/interpretations.md).
--- Grain: one row per (period_start = month, scope, scope_id, kpi).
+-- Quarter and year rows (fiscal, macros/fiscal_periods.sql) sum the month rows of their
+-- complete months (year-to-date through the last complete month): actual, budget and
+-- so the variance are sums of the months that have a budget row for the line.
+-- measured_through is the last day of the last complete month a row sums: the day its
+-- `complete` flag is judged at (KPI_SPEC.md "Complete rows"; kpi_values).
+-- Grain: one row per (period_grain, period_start, scope, scope_id, kpi).
 with
 
 budget as (
@@ -119,15 +124,43 @@ variances as (
         and budgets.scope = actuals.scope
         and budgets.scope_id = actuals.scope_id
         and budgets.line = actuals.line
+),
+
+periods as (
+    select
+        'month' as period_grain,
+        month as period_start,
+        scope,
+        scope_id,
+        line,
+        actual,
+        budget,
+        cast({{ dbt.last_day('month', 'month') }} as date) as measured_through
+    from variances
+    {%- for grain in period_grains() if grain in ('quarter', 'year') %}
+    union all
+    select
+        '{{ grain }}' as period_grain,
+        {{ period_start_of(grain, 'variances.month') }} as period_start,
+        scope,
+        scope_id,
+        line,
+        sum(actual) as actual,
+        sum(budget) as budget,
+        max(cast({{ dbt.last_day('variances.month', 'month') }} as date)) as measured_through
+    from variances
+    group by {{ period_start_of(grain, 'variances.month') }}, scope, scope_id, line
+    {%- endfor %}
 )
 
 select
-    cast('month' as {{ dbt.type_string() }}) as period_grain,
-    cast(month as date) as period_start,
+    cast(period_grain as {{ dbt.type_string() }}) as period_grain,
+    cast(period_start as date) as period_start,
     cast(scope as {{ dbt.type_string() }}) as scope,
     cast(scope_id as {{ dbt.type_string() }}) as scope_id,
     cast({{ dbt.concat(["'budget_variance_'", 'line']) }} as {{ dbt.type_string() }}) as kpi,
     cast(actual - budget as double) as value,
     cast(actual as double) as numerator,
-    cast(budget as double) as denominator
-from variances
+    cast(budget as double) as denominator,
+    measured_through
+from periods

@@ -19,10 +19,15 @@
 -- - ar_balance: charges posted <= D - payments, adjustments and write-offs posted <= D +
 --   refunds posted <= D (numerator and denominator null);
 -- - days_in_ar: ar_balance / (charges posted in D-89 .. D / 90);
--- - ar_aging_<bucket>: claim balances at D by D - first_service_date (0-30, 31-60, 61-90,
---   91-120, over 120); credit balances stay in their bucket, so the buckets add up to
---   ar_balance; a claim without a charge line is aged 0-30 (and so is a negative age);
--- - ar_over_90_share: (91-120 + over 120) / ar_balance.
+-- - ar_credit_balance: - the sum of the claim balances at D that are < 0 (a positive
+--   amount, 0 when no claim is in credit), not aged;
+-- - ar_aging_<bucket>: claim debit balances at D (claims with balance > 0) by D -
+--   first_service_date (0-30, 31-60, 61-90, 91-120, over 120), so the buckets add up to
+--   ar_balance + ar_credit_balance and are never negative; a claim without a charge line
+--   is aged 0-30 (and so is a negative age);
+-- - ar_over_90_share: debit in 91-120 + over 120 / all debit balances, within 0-1.
+-- Debit and credit parts come from int_claims_balance_movements' debit_movement and
+-- credit_movement, which stay additive over claims.
 -- Grain: one row per (period_grain, period_start, scope, scope_id, kpi).
 with
 
@@ -163,7 +168,7 @@ collections as (
         sum(payment) as collected,
         sum(charge_amount) - sum(contractual_adjustment) as collectible
     from (
-        {{ explode_scopes('cohort_totals', 'cohort_service_month') }}
+        {{ explode_scopes('cohort_totals', 'cohort_service_month', grains=['month']) }}
     ) as cohorts_scoped
     cross join as_of
     where period_grain = 'month'
@@ -180,7 +185,9 @@ daily_movements as (
         first_service_date,
         posted_date,
         sum(charges_posted) as charges_posted,
-        sum(ar_movement) as ar_movement
+        sum(ar_movement) as ar_movement,
+        sum(debit_movement) as debit_movement,
+        sum(credit_movement) as credit_movement
     from movements
     group by location_id, provider_id, first_service_date, posted_date
 ),
@@ -194,6 +201,12 @@ daily_movements as (
 deltas as (
     select location_id, provider_id, 'ar_balance' as measure, posted_date as effective_date, ar_movement as amount
     from daily_movements
+    union all
+    select location_id, provider_id, 'debit' as measure, posted_date as effective_date, debit_movement as amount
+    from daily_movements
+    union all
+    select location_id, provider_id, 'credit' as measure, posted_date as effective_date, credit_movement as amount
+    from daily_movements
     {%- for min_age in [31, 61, 91, 121] %}
     union all
     select
@@ -201,7 +214,7 @@ deltas as (
         provider_id,
         'aged_{{ min_age }}' as measure,
         greatest(posted_date, {{ add_days('first_service_date', min_age) }}) as effective_date,
-        ar_movement as amount
+        debit_movement as amount
     from daily_movements
     where first_service_date is not null
     {%- endfor %}
@@ -238,6 +251,8 @@ period_deltas as (
         scope,
         scope_id,
         sum(case when measure = 'ar_balance' then amount else 0 end) as ar_balance,
+        sum(case when measure = 'debit' then amount else 0 end) as debit,
+        sum(case when measure = 'credit' then amount else 0 end) as credit,
         {%- for min_age in [31, 61, 91, 121] %}
         sum(case when measure = 'aged_{{ min_age }}' then amount else 0 end) as aged_{{ min_age }},
         {%- endfor %}
@@ -283,7 +298,7 @@ ar_at_d as (
         ar_grid.period_start,
         ar_grid.scope,
         ar_grid.scope_id,
-        {%- for measure in ['ar_balance', 'aged_31', 'aged_61', 'aged_91', 'aged_121', 'charges_90d'] %}
+        {%- for measure in ['ar_balance', 'debit', 'credit', 'aged_31', 'aged_61', 'aged_91', 'aged_121', 'charges_90d'] %}
         sum(coalesce(period_deltas.{{ measure }}, 0)) over (
             partition by ar_grid.period_grain, ar_grid.scope, ar_grid.scope_id
             order by ar_grid.period_start
@@ -340,8 +355,16 @@ kpis as (
         cast(ar_balance as double) as numerator,
         cast(charges_90d as double) / 90.0 as denominator
     from ar_at_d
+    union all
+    select
+        period_grain, period_start, scope, scope_id,
+        'ar_credit_balance' as kpi,
+        cast(credit as double) as value,
+        cast(null as double) as numerator,
+        cast(null as double) as denominator
+    from ar_at_d
     {%- for kpi, upper_measure, lower_measure in [
-        ('ar_aging_0_30', 'ar_balance', 'aged_31'),
+        ('ar_aging_0_30', 'debit', 'aged_31'),
         ('ar_aging_31_60', 'aged_31', 'aged_61'),
         ('ar_aging_61_90', 'aged_61', 'aged_91'),
         ('ar_aging_91_120', 'aged_91', 'aged_121'),
@@ -360,9 +383,9 @@ kpis as (
     select
         period_grain, period_start, scope, scope_id,
         'ar_over_90_share' as kpi,
-        {{ safe_divide('aged_91', 'ar_balance') }} as value,
+        {{ safe_divide('aged_91', 'debit') }} as value,
         cast(aged_91 as double) as numerator,
-        cast(ar_balance as double) as denominator
+        cast(debit as double) as denominator
     from ar_at_d
 )
 
