@@ -28,6 +28,7 @@ import streamlit as st
 
 from dashboards import access
 from dashboards.access import policy, small_cells
+from dashboards.catalog import Catalog, Names
 
 HOME_ENV = "CLINICOPS_HOME"
 
@@ -217,10 +218,40 @@ def locations() -> pd.DataFrame:
 def providers() -> pd.DataFrame:
     """The providers this principal may know exist (a physician: themselves; the board: none)."""
     rows = _read(
-        "select provider_id, role, home_location_id, fte from marts.dim_providers "
-        "order by provider_id"
+        "select provider_id, display_name, specialty, role, home_location_id, fte "
+        "from marts.dim_providers order by provider_id"
     )
     return policy.provider_directory(_who(), rows, _published_directory()).reset_index(drop=True)
+
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def _catalog(current: Stamp) -> Catalog:
+    rows = _frame(
+        current, "select kpi, label, unit, direction, description from marts.kpi_catalog", ()
+    )
+    return Catalog.from_rows(rows.to_dict("records"))
+
+
+def catalog() -> Catalog:
+    """Labels, units and directions of every KPI (marts.kpi_catalog, the dbt seed)."""
+    _who()
+    return _catalog(stamp())
+
+
+def names() -> Names:
+    """The one lookup of display names pages use instead of ids: locations, payers, and
+    the providers this principal may see (providers.csv display names; the id where the
+    practice delivered none)."""
+    seen = providers()
+    return Names(
+        locations=dict(locations()[["location_id", "location_name"]].itertuples(index=False)),
+        providers=dict(seen[["provider_id", "display_name"]].itertuples(index=False)),
+        payers=dict(
+            _read("select payer_id, payer_name from marts.dim_payers")[
+                ["payer_id", "payer_name"]
+            ].itertuples(index=False)
+        ),
+    )
 
 
 def offers_all_locations() -> bool:
@@ -355,6 +386,90 @@ def kpi_breakdown_window(
     return _shown(rows, ["period_start", "scope_id", "kpi", "value"])
 
 
+_STATUS_COLUMNS = (
+    "period_grain, period_start, scope, scope_id, kpi, target_low, target_high, direction, "
+    "target_source, status, band_gap"
+)
+
+
+def kpi_status(
+    kpis: list[str], grain: str, scope: str, scope_ids: list[str], start: date, end: date
+) -> pd.DataFrame:
+    """The one status of published KPI rows (marts.kpi_status): band in force, direction,
+    target source and `partial` / `no_target` / `in_band` / `out_of_band`. Pages show it;
+    they never judge a value themselves. Rows a principal may not read are refused or
+    dropped as for kpi_values."""
+    principal = _who()
+    if scope_ids is None:
+        rows = _read(
+            f"select {_STATUS_COLUMNS} from marts.kpi_status where period_grain = ? "
+            "and scope = ? and list_contains(?, kpi) and period_start between ? and ? "
+            "order by kpi, scope_id, period_start",
+            grain,
+            scope,
+            kpis,
+            start,
+            end,
+        )
+        return policy.breakdown(principal, scope, rows, _published_directory()).reset_index(
+            drop=True
+        )
+    policy.require_kpi_ids(principal, scope, scope_ids, _published_directory())
+    return _read(
+        f"select {_STATUS_COLUMNS} from marts.kpi_status where period_grain = ? and scope = ? "
+        "and list_contains(?, scope_id) and list_contains(?, kpi) "
+        "and period_start between ? and ? order by kpi, scope_id, period_start",
+        grain,
+        scope,
+        scope_ids,
+        kpis,
+        start,
+        end,
+    )
+
+
+# -- planning (run-rate forecast and what-if baseline, both from dbt) ---------------------
+
+
+def forecast(kpi: str, scope: str, scope_id: str) -> tuple[dict | None, pd.DataFrame]:
+    """The year's run-rate forecast (marts.kpi_forecast) and its months still to come."""
+    principal = _who()
+    policy.require_costs(principal)
+    policy.require_kpi_ids(principal, scope, [scope_id], _published_directory())
+    year = _read(
+        "select * from marts.kpi_forecast where kpi = ? and scope = ? and scope_id = ?",
+        kpi,
+        scope,
+        scope_id,
+    )
+    months = _read(
+        "select month_start as month, value, low, high from marts.kpi_forecast_months "
+        "where kpi = ? and scope = ? and scope_id = ? order by month_start",
+        kpi,
+        scope,
+        scope_id,
+    )
+    return (year.to_dict("records")[0] if not year.empty else None), months
+
+
+def whatif_baseline(scope: str, scope_id: str) -> tuple[dict | None, pd.DataFrame]:
+    """The what-if's baseline (marts.whatif_baseline) and collections yield by payer class
+    (marts.whatif_payer_yield): twelve complete months as published."""
+    principal = _who()
+    policy.require_costs(principal)
+    policy.require_kpi_ids(principal, scope, [scope_id], _published_directory())
+    base = _read(
+        "select * from marts.whatif_baseline where scope = ? and scope_id = ?", scope, scope_id
+    )
+    classes = _read(
+        "select financial_class, gross_charges, payments from marts.whatif_payer_yield "
+        "where scope = ? and scope_id = ? order by financial_class",
+        scope,
+        scope_id,
+    )
+    return (base.to_dict("records")[0] if not base.empty else None), classes
+
+
 # -- marts beyond kpi_values (breakdowns the spec has no KPI row for) ---------------------
 
 
@@ -449,31 +564,6 @@ def charges_by_payer_cpt(start: date, end: date, location: str | None, provider:
         start,
         end,
         *_scope_params(_detail(location, provider)),
-    )
-
-
-def payer_yield(start: date, end: date, location: str | None):
-    """Charges and payments by financial class over a window: the what-if's collection yield."""
-    policy.require_costs(_who())
-    locations = _scope_params(_detail(location, None))[:2]
-    return _read(
-        "with ch as (select financial_class, sum(charge_amount)::double as gross_charges "
-        "from marts.fct_charges where service_date between ? and ? "
-        "and (?::varchar[] is null or list_contains(?::varchar[], location_id)) group by all), "
-        "pay as (select c.financial_class, sum(t.payment)::double as payments "
-        "from marts.fct_transactions t join marts.fct_claims c using (claim_id) "
-        "where t.posted_date between ? and ? "
-        "and (?::varchar[] is null or list_contains(?::varchar[], t.location_id)) "
-        "group by all) "
-        "select financial_class, coalesce(gross_charges, 0) as gross_charges, "
-        "coalesce(payments, 0) as payments from ch full join pay using (financial_class) "
-        "order by financial_class",
-        start,
-        end,
-        *locations,
-        start,
-        end,
-        *locations,
     )
 
 

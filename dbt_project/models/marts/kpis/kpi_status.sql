@@ -16,8 +16,8 @@
 --    read as a miss). Visits, charges and collections are on target at or above it
 --    (target_low), labour cost at or below it (target_high). Practice scope sums the
 --    locations' budgets.
--- 3. specialty: visits and wRVUs per provider FTE at provider scope, from the published
---    annual figure for the provider's specialty (providers.csv; seed
+-- 3. specialty: visits and wRVUs per provider FTE at provider scope for physicians,
+--    from the published annual figure for the physician's specialty (providers.csv; seed
 --    kpi_specialty_benchmarks), scaled to the period's days (days / 365).
 -- 4. default: the KPI's default band (kpi_targets, from kpi_target_defaults).
 --
@@ -150,6 +150,8 @@ specialty_targets as (
         on providers.specialty = specialty_benchmarks.specialty
         and kpi_values.kpi = specialty_benchmarks.kpi
     where kpi_values.scope = 'provider'
+        -- The published figures are physicians'; an NP's or PA's output is not judged by them.
+        and providers.role = 'physician'
 ),
 
 banded as (
