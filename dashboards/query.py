@@ -274,6 +274,15 @@ def targets() -> pd.DataFrame:
 
 
 _KPI_COLUMNS = "period_grain, period_start, scope, scope_id, kpi, value, numerator, denominator"
+# Each published row with its one status (marts.kpi_status: band in force, direction,
+# target source, partial / no_target / in_band / out_of_band, band_gap): pages show the
+# status they are given and never judge a value themselves.
+_STATUS_COLUMNS = "target_low, target_high, direction, target_source, status, band_gap"
+_WITH_STATUS = (
+    f"(select v.*, {', '.join('s.' + c for c in _STATUS_COLUMNS.split(', '))} "
+    "from marts.kpi_values v left join marts.kpi_status s "
+    "using (period_grain, period_start, scope, scope_id, kpi))"
+)
 
 
 def _for_board(rows: pd.DataFrame) -> pd.DataFrame:
@@ -307,11 +316,12 @@ def _shown(rows: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
 def kpi_series(
     kpis: list[str], grain: str, scope: str, scope_ids: list[str], start: date, end: date
 ) -> pd.DataFrame:
-    """Published KPI rows for some KPIs, scopes and a window of period starts."""
+    """Published KPI rows for some KPIs, scopes and a window of period starts, each with
+    its one status (marts.kpi_status)."""
     policy.require_kpi_ids(_who(), scope, scope_ids, _published_directory())
     rows = _read(
-        f"select {_KPI_COLUMNS} "
-        "from marts.kpi_values where period_grain = ? and scope = ? "
+        f"select {_KPI_COLUMNS}, {_STATUS_COLUMNS} "
+        f"from {_WITH_STATUS} where period_grain = ? and scope = ? "
         "and list_contains(?, scope_id) and list_contains(?, kpi) "
         "and period_start between ? and ? order by kpi, scope_id, period_start",
         grain,
@@ -349,7 +359,7 @@ def _breakdown(
 ) -> pd.DataFrame:
     principal = _who()
     rows = _read(
-        f"select {_KPI_COLUMNS} from marts.kpi_values "
+        f"select {_KPI_COLUMNS}, {_STATUS_COLUMNS} from {_WITH_STATUS} "
         "where list_contains(?, kpi) and period_grain = ? and period_start between ? and ? "
         "and scope = ? order by kpi, scope_id, period_start",
         kpis,
@@ -367,9 +377,13 @@ def _breakdown(
 
 
 def kpi_breakdown(kpi: str, grain: str, period_start: date, scope: str) -> pd.DataFrame:
-    """One KPI for one period across every location or provider (drill-downs, peers)."""
+    """One KPI for one period across every location or provider (drill-downs, peers),
+    with each row's status."""
     rows = _breakdown([kpi], grain, period_start, period_start, scope, None)
-    return _shown(rows, ["scope_id", "value", "numerator", "denominator"])
+    return _shown(
+        rows,
+        ["scope_id", "value", "numerator", "denominator", "target_low", "target_high", "status"],
+    )
 
 
 def kpi_breakdown_window(
@@ -384,48 +398,6 @@ def kpi_breakdown_window(
     breakdown to the providers whose home location it is."""
     rows = _breakdown(kpis, grain, start, end, scope, location)
     return _shown(rows, ["period_start", "scope_id", "kpi", "value"])
-
-
-_STATUS_COLUMNS = (
-    "period_grain, period_start, scope, scope_id, kpi, target_low, target_high, direction, "
-    "target_source, status, band_gap"
-)
-
-
-def kpi_status(
-    kpis: list[str], grain: str, scope: str, scope_ids: list[str], start: date, end: date
-) -> pd.DataFrame:
-    """The one status of published KPI rows (marts.kpi_status): band in force, direction,
-    target source and `partial` / `no_target` / `in_band` / `out_of_band`. Pages show it;
-    they never judge a value themselves. Rows a principal may not read are refused or
-    dropped as for kpi_values."""
-    principal = _who()
-    if scope_ids is None:
-        rows = _read(
-            f"select {_STATUS_COLUMNS} from marts.kpi_status where period_grain = ? "
-            "and scope = ? and list_contains(?, kpi) and period_start between ? and ? "
-            "order by kpi, scope_id, period_start",
-            grain,
-            scope,
-            kpis,
-            start,
-            end,
-        )
-        return policy.breakdown(principal, scope, rows, _published_directory()).reset_index(
-            drop=True
-        )
-    policy.require_kpi_ids(principal, scope, scope_ids, _published_directory())
-    return _read(
-        f"select {_STATUS_COLUMNS} from marts.kpi_status where period_grain = ? and scope = ? "
-        "and list_contains(?, scope_id) and list_contains(?, kpi) "
-        "and period_start between ? and ? order by kpi, scope_id, period_start",
-        grain,
-        scope,
-        scope_ids,
-        kpis,
-        start,
-        end,
-    )
 
 
 # -- planning (run-rate forecast and what-if baseline, both from dbt) ---------------------

@@ -15,7 +15,7 @@ import streamlit as st
 from dashboards import components, planning, query
 from dashboards.access import current, policy
 from dashboards.charts import bars, forecast
-from dashboards.formatting import currency, fmt, label
+from dashboards.formatting import currency, fmt, line_label
 
 LINES = {  # forecast line -> (published KPI, budget line, unit)
     "Completed visits": ("completed_visits", "completed_visits", "visits"),
@@ -57,9 +57,7 @@ lines = sorted(
     this_year["line"].unique(),
     key=lambda v: (v not in ("completed_visits", "gross_charges", "collections", "labor_cost"), v),
 )
-line = st.selectbox(
-    "Budget line", lines, format_func=lambda v: label(f"budget_variance_{v}"), key="budget_line"
-)
+line = st.selectbox("Budget line", lines, format_func=line_label, key="budget_line")
 one = this_year[this_year["line"] == line]
 unit = "visits" if line == "completed_visits" else "money"
 pairs = one[["period_start", "actual", "budget"]].melt(id_vars=["period_start"], var_name="series")
@@ -70,7 +68,7 @@ with left:
             pairs,
             "period_start",
             "value",
-            f"{label('budget_variance_' + line)}: actual and "
+            f"{line_label(line)}: actual and "
             f"budget by month ({'visits' if unit == 'visits' else currency()})",
             unit,
             color="series",
@@ -81,7 +79,7 @@ with left:
 with right:
     totals = this_year.groupby("line", as_index=False)[["actual", "budget", "variance"]].sum()
     line_units = totals["line"].map(lambda v: "visits" if v == "completed_visits" else "money")
-    shown = totals.assign(line=totals["line"].map(lambda v: label(f"budget_variance_{v}")))
+    shown = totals.assign(line=totals["line"].map(line_label))
     for column in ("actual", "budget", "variance"):
         shown[column] = [fmt(v, u) for v, u in zip(totals[column], line_units, strict=True)]
     components.table(
@@ -258,7 +256,7 @@ with right:
     )
     effect["change"] = effect["scenario"] - effect["baseline"]
     components.downloads(effect, "what-if effect")
-where = f"location {scope_id}" if scope == "location" else "whole practice"
+where = query.names().location(scope_id) if scope == "location" else "whole practice"
 st.markdown(
     f"**Assumptions.** Baseline = the {published['months']} complete months "
     f"{window_start:%b %Y} – {last_complete:%b %Y} as published ({where}): "
