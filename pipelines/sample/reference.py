@@ -70,11 +70,12 @@ def payers_frame() -> pl.DataFrame:
     )
 
 
-# Invented surnames for providers.csv, taken in provider order; no draw from the
+# Invented surnames for providers.csv (none of staff.py's LAST_NAMES, so a display name never
+# looks like a staff name), taken in provider order; no draw from the
 # generator's random stream, so adding the file changes no other sample row.
 _SURNAMES = (
-    "Rivera", "Okafor", "Lindqvist", "Moreau", "Tanaka", "Castillo", "Haddad", "Novak",
-    "Brennan", "Achebe", "Kowalski", "Duarte", "Petrov", "Sato", "Whitfield", "Ibarra",
+    "Rivera", "Achterberg", "Lindqvist", "Moreau", "Tanaka", "Castillo", "Haddad", "Varga",
+    "Brennan", "Achebe", "Halvorsen", "Duarte", "Petrov", "Sato", "Whitfield", "Ibarra",
 )  # fmt: skip
 _INITIALS = "ABCDEFGHJKLMNPRSTW"
 _TITLES = {"physician": "Dr. {i}. {s}", "nurse_practitioner": "{i}. {s}, NP",
