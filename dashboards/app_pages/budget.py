@@ -14,15 +14,25 @@ import streamlit as st
 
 from dashboards import components, planning, query
 from dashboards.access import current, policy
+from dashboards.bands import delta_color
 from dashboards.charts import bars, forecast
 from dashboards.formatting import currency, fmt, line_label
 
-LINES = {  # forecast line -> (published KPI, budget line, unit)
-    "Completed visits": ("completed_visits", "completed_visits", "visits"),
-    "Gross charges": ("gross_charges", "gross_charges", "money"),
-    "Collections": ("payments", "collections", "money"),
-    "Labour cost": ("labor_cost", "labor_cost", "money"),
-    "Operating cost": ("operating_cost", None, "money"),
+# Forecast line (published KPI) -> its budget line; labels and units from the KPI catalog.
+LINES = {
+    "completed_visits": "completed_visits",
+    "gross_charges": "gross_charges",
+    "payments": "collections",
+    "labor_cost": "labor_cost",
+    "operating_cost": None,
+}
+# What-if outcome (dashboards/planning.outcome) -> the KPI it is a figure of.
+OUTCOME_KPIS = {
+    "visits": "completed_visits",
+    "collections": "payments",
+    "operating_cost": "operating_cost",
+    "cost_per_visit": "cost_per_visit",
+    "operating_margin": "operating_margin",
 }
 
 f = components.selection()
@@ -106,8 +116,11 @@ st.markdown(
     "the last 12 complete months: ± 1.96 × sd × √(months left). No seasonality or growth is "
     "assumed; the as-of month is forecast whole because its published value is partial."
 )
-choice = st.radio("Line", list(LINES), horizontal=True, key="budget_forecast_line")
-kpi, budget_line, line_unit = LINES[choice]
+catalog = query.catalog()
+kpi = st.radio(
+    "Line", list(LINES), format_func=catalog.label, horizontal=True, key="budget_forecast_line"
+)
+choice, budget_line, line_unit = catalog.label(kpi), LINES[kpi], catalog.unit(kpi)
 result, projected = query.forecast(kpi, scope, scope_id)
 if result is None:
     st.info("No complete month to forecast from yet.")
@@ -218,20 +231,8 @@ scenario = planning.Scenario(
 )
 before = planning.outcome(base, planning.Scenario())
 after = planning.outcome(base, scenario)
-units = {
-    "visits": "visits",
-    "collections": "money",
-    "operating_cost": "money",
-    "cost_per_visit": "money per visit",
-    "operating_margin": "money",
-}
-names = {
-    "visits": "Completed visits",
-    "collections": "Collections",
-    "operating_cost": "Operating cost",
-    "cost_per_visit": "Cost per visit",
-    "operating_margin": "Operating margin",
-}
+units = {key: catalog.unit(k) for key, k in OUTCOME_KPIS.items()}
+names = {key: catalog.label(k) for key, k in OUTCOME_KPIS.items()}
 with right:
     st.markdown(
         f"**Over a year like the {published['months']} baseline months, with the changes on "
@@ -244,7 +245,7 @@ with right:
             names[key],
             fmt(after[key], units[key]),
             delta=f"{'+' if change >= 0 else '-'}{fmt(abs(change), units[key])}",
-            delta_color="inverse" if key in ("operating_cost", "cost_per_visit") else "normal",
+            delta_color=delta_color(catalog.direction(OUTCOME_KPIS[key])),
             border=True,
         )
     effect = pd.DataFrame(
