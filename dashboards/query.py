@@ -303,7 +303,11 @@ def _for_board(rows: pd.DataFrame) -> pd.DataFrame:
         rows["period_start"].min(),
         rows["period_start"].max(),
     )
-    return small_cells.suppress(rows, guard_rows)
+    rows = small_cells.suppress(rows, guard_rows)
+    if "status" in rows:
+        # A suppressed cell's status would tell which side of its band the hidden value is.
+        rows.loc[rows["suppressed"], ["status", "band_gap"]] = None
+    return rows
 
 
 def _shown(rows: pd.DataFrame, columns: list[str]) -> pd.DataFrame:

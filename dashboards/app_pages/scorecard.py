@@ -235,7 +235,14 @@ if drill in targets:
                 for i in parts["scope_id"]
             ],
             value=parts["value"].map(lambda v: fmt(v, unit)),
-            status=parts["status"].map(lambda v: STATUS_BADGE.get(v, STATUS_BADGE["no_target"])[0]),
+            status=[
+                STATUS_BADGE["suppressed" if hidden_row else v or "no_target"][0]
+                for v, hidden_row in zip(
+                    parts["status"],
+                    parts["suppressed"] if "suppressed" in parts else [False] * len(parts),
+                    strict=True,
+                )
+            ],
         )[["name", "value", "status"]].rename(columns={"name": level})
         left, right = st.columns(2)
         with left:
