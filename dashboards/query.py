@@ -430,9 +430,12 @@ def forecast(kpi: str, scope: str, scope_id: str) -> tuple[dict | None, pd.DataF
 
 def whatif_baseline(scope: str, scope_id: str) -> tuple[dict | None, pd.DataFrame]:
     """The what-if's baseline (marts.whatif_baseline) and collections yield by payer class
-    (marts.whatif_payer_yield): twelve complete months as published."""
+    (marts.whatif_payer_yield): twelve complete months as published. Its yields come from
+    claim detail, so it is a detail read as well as a cost read (not for the board)."""
     principal = _who()
     policy.require_costs(principal)
+    if not policy.may_see_detail(principal):
+        raise access.AccessDenied(f"{principal.role}: the what-if is built from claim detail")
     policy.require_kpi_ids(principal, scope, [scope_id], _published_directory())
     base = _read(
         "select * from marts.whatif_baseline where scope = ? and scope_id = ?", scope, scope_id

@@ -311,11 +311,13 @@ def test_whatif_baseline_and_forecast_are_cost_reads_of_their_scope():
     assert year["months_left"] == len(months)
     with pytest.raises(AccessDenied):
         read(LOCATION, lambda: query.whatif_baseline("location", "L02"))
-    for principal in (PHYSICIAN, BOARD):
+    for principal in (PHYSICIAN, BOARD):  # costs (physician) and claim detail (board)
         with pytest.raises(AccessDenied):
             read(principal, lambda p=principal: query.whatif_baseline("practice", "all"))
-        with pytest.raises(AccessDenied):
-            read(principal, lambda: query.forecast("payments", "practice", "all"))
+    with pytest.raises(AccessDenied):
+        read(PHYSICIAN, lambda: query.forecast("payments", "practice", "all"))
+    year, _ = read(BOARD, lambda: query.forecast("payments", "practice", "all"))
+    assert year["forecast"] > 0  # the board reads the practice's budget forecast
 
 
 # -- data quality ------------------------------------------------------------------------
