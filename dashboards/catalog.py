@@ -45,6 +45,10 @@ class Catalog:
             }
         )
 
+    def knows(self, kpi: str) -> bool:
+        """A published KPI name: a row of its own, or a budget line under the pattern."""
+        return kpi in self.entries or (kpi.startswith(BUDGET_PREFIX) and PATTERN in self.entries)
+
     def entry(self, kpi: str) -> Entry:
         if kpi in self.entries:
             return self.entries[kpi]

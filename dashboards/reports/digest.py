@@ -146,7 +146,7 @@ def build_digest(
     fired, still_out, cleared = [], [], []
     catalog, names = serving.catalog, serving.names
     for rule in rules:
-        if rule.kpi not in catalog.entries:
+        if not catalog.knows(rule.kpi):
             raise ValueError(f"alert rule: {rule.kpi!r} is not a published KPI")
         unit = catalog.unit(rule.kpi)
         scope_ids = sorted({k[1] for k in rows if k[0] == rule.scope and k[2] == rule.kpi})

@@ -46,6 +46,7 @@ def test_catalog_lookup_expands_the_budget_pattern_and_tolerates_unknown_names()
     assert catalog.label("budget_variance_cleaning") == "Budget variance: Cleaning"
     assert catalog.direction("budget_variance_cleaning") == "lower_is_better"
     assert catalog.entry("some_new_kpi").direction == "neutral"
+    assert catalog.knows("budget_variance_cleaning") and not catalog.knows("some_new_kpi")
 
 
 def test_names_fall_back_to_ids():
