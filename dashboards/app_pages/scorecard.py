@@ -127,7 +127,10 @@ def card(kpi: str) -> dict:
     avg4 = four.mean() if four.notna().any() else None
     vs_prior = None if is_null(now) or is_null(prior) else now - prior
     vs_avg = None if is_null(now) or is_null(avg4) else now - avg4
-    state = "suppressed" if kpi in hidden else row.get("status") or "no_target"
+    published = row.get("status")
+    state = (
+        "suppressed" if kpi in hidden else published if isinstance(published, str) else "no_target"
+    )
     band = band_text(row.get("target_low"), row.get("target_high"), unit)
     source = {
         "budget": "the practice's budget",
@@ -236,7 +239,9 @@ if drill in targets:
             ],
             value=parts["value"].map(lambda v: fmt(v, unit)),
             status=[
-                STATUS_BADGE["suppressed" if hidden_row else v or "no_target"][0]
+                STATUS_BADGE[
+                    "suppressed" if hidden_row else v if isinstance(v, str) else "no_target"
+                ][0]
                 for v, hidden_row in zip(
                     parts["status"],
                     parts["suppressed"] if "suppressed" in parts else [False] * len(parts),
