@@ -1,7 +1,9 @@
-"""Where a published value sits against its published target band.
+"""How a target band and a KPI row's status are written on a page.
 
-Comparing a value to `marts.kpi_targets` is presentation, not a KPI: the band and its
-direction come from the targets mart; this only says inside, outside and how far.
+The band in force and the status itself come from `marts.kpi_status` (one status per
+published row, the same the deck, digest and alerts show); `Target` is a KPI's default
+band from `marts.kpi_targets`, which pages cite as a KPI's reference. Nothing here judges
+a value against a band.
 """
 
 from __future__ import annotations
@@ -9,6 +11,27 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dashboards.formatting import fmt, is_null
+
+# A status as a badge shows it: words and colour (`partial`: not complete, never judged).
+STATUS_BADGE: dict[str, tuple[str, str]] = {
+    "in_band": ("in band", "green"),
+    "out_of_band": ("out of band", "red"),
+    "no_target": ("no target", "gray"),
+    "partial": ("partial", "orange"),
+    "suppressed": ("suppressed", "gray"),
+}
+
+
+def band_text(low, high, unit: str | None) -> str:
+    low = None if is_null(low) else float(low)
+    high = None if is_null(high) else float(high)
+    if low is not None and high is not None:
+        return f"{fmt(low, unit)} – {fmt(high, unit)}"
+    if high is not None:
+        return f"≤ {fmt(high, unit)}"
+    if low is not None:
+        return f"≥ {fmt(low, unit)}"
+    return "no target"
 
 
 @dataclass(frozen=True)
@@ -39,42 +62,12 @@ class Target:
         return self.low is not None or self.high is not None
 
     def band_text(self) -> str:
-        if self.low is not None and self.high is not None:
-            return f"{fmt(self.low, self.unit)} – {fmt(self.high, self.unit)}"
-        if self.high is not None:
-            return f"≤ {fmt(self.high, self.unit)}"
-        if self.low is not None:
-            return f"≥ {fmt(self.low, self.unit)}"
-        return "no target"
+        return band_text(self.low, self.high, self.unit)
 
 
-def shortfall(value, target: Target) -> float | None:
-    """How far outside the band a value is, relative to the band edge (0 inside; None
-    without a value or a band). Used to list what is out of band, worst first."""
-    if is_null(value) or not target.has_band:
-        return None
-    value = float(value)
-    # Beyond the good edge is not a problem: 26 days in A/R under a 30–40 band is better.
-    check_high = target.high is not None and target.direction != "higher_is_better"
-    check_low = target.low is not None and target.direction != "lower_is_better"
-    if check_high and value > target.high:
-        return (value - target.high) / max(abs(target.high), 1e-9)
-    if check_low and value < target.low:
-        return (target.low - value) / max(abs(target.low), 1e-9)
-    return 0.0
-
-
-def status(value, target: Target) -> str:
-    """`in band`, `out of band` or `no target` (also for a null value)."""
-    gap = shortfall(value, target)
-    if gap is None:
-        return "no target" if not target.has_band else "no value"
-    return "in band" if gap == 0 else "out of band"
-
-
-def delta_color(target: Target) -> str:
+def delta_color(direction: str) -> str:
     """Streamlit's metric colour: a rise is good for higher-is-better KPIs."""
-    return {"higher_is_better": "normal", "lower_is_better": "inverse"}.get(target.direction, "off")
+    return {"higher_is_better": "normal", "lower_is_better": "inverse"}.get(direction, "off")
 
 
 def worst_first(direction: str) -> bool:

@@ -58,7 +58,7 @@ class Filters:
         if self.location:
             where.append(location_name(self.location))
         if self.provider:
-            where.append(f"provider {self.provider}")
+            where.append(query.names().provider(self.provider))
         scope = ", ".join(where) or "whole practice"
         span = f"{period_label(self.grain, self.start)} to {period_label(self.grain, self.current)}"
         return f"{span[0].upper()}{span[1:]} · {scope}"
@@ -262,11 +262,14 @@ def sidebar() -> Filters:
             key=_KEYS["loc"],
         )
         roles = dict(providers[["provider_id", "role"]].itertuples(index=False))
+        shown_as = dict(providers[["provider_id", "display_name"]].itertuples(index=False))
         provider = st.selectbox(
             "Provider",
             prov_ids,
             index=_index("prov", prov_ids),
-            format_func=lambda v: f"{v} ({roles[v].replace('_', ' ')})" if v else "All providers",
+            format_func=lambda v: (
+                f"{shown_as[v]} ({roles[v].replace('_', ' ')})" if v else "All providers"
+            ),
             key=_KEYS["prov"],
         )
     selection = resolve(period, at, span, location or None, provider or None)

@@ -13,50 +13,6 @@ import pandas as pd
 
 NULL = "–"
 
-LABELS: dict[str, str] = {
-    "completed_visits": "Completed visits",
-    "no_show_rate": "No-show rate",
-    "late_cancel_rate": "Late-cancel rate",
-    "new_patient_lead_time_days": "New-patient lead time",
-    "schedule_utilization": "Schedule utilisation",
-    "third_next_available_days": "Third next available",
-    "lobby_wait_min_p50": "Lobby wait (median)",
-    "lobby_wait_min_p90": "Lobby wait (p90)",
-    "wait_for_provider_min_p50": "Wait for provider (median)",
-    "wait_for_provider_min_p90": "Wait for provider (p90)",
-    "cycle_time_min_p50": "Cycle time (median)",
-    "cycle_time_min_p90": "Cycle time (p90)",
-    "work_rvus": "Work RVUs",
-    "visits_per_provider_fte": "Visits per provider FTE",
-    "work_rvus_per_provider_fte": "wRVUs per provider FTE",
-    "gross_charges": "Gross charges",
-    "new_patient_share": "New-patient share",
-    "payments": "Payments (collections)",
-    "ar_balance": "A/R balance",
-    "days_in_ar": "Days in A/R",
-    "ar_over_90_share": "A/R over 90 days",
-    "initial_denial_rate": "Initial denial rate",
-    "net_collection_rate": "Net collection rate",
-    "charge_lag_days": "Charge lag (median)",
-    "labor_cost": "Labour cost",
-    "non_labor_cost": "Non-labour cost",
-    "operating_cost": "Operating cost",
-    "cost_per_visit": "Cost per visit",
-    "labor_cost_per_visit": "Labour cost per visit",
-    "support_staff_per_provider_fte": "Support staff per provider FTE",
-    "overtime_share": "Overtime share",
-    "operating_margin": "Operating margin",
-    "operating_margin_pct": "Operating margin %",
-    "staff_turnover_rate": "Staff turnover (annualised)",
-    "ar_aging_0_30": "0–30 days",
-    "ar_aging_31_60": "31–60 days",
-    "ar_aging_61_90": "61–90 days",
-    "ar_aging_91_120": "91–120 days",
-    "ar_aging_over_120": "Over 120 days",
-}
-
-BUDGET_LINES = {"collections": "Collections", "it_software": "IT and software"}
-
 # The denominator that is zero when a KPI is null, in a manager's words.
 NULL_REASONS: dict[str, str] = {
     "no_show_rate": "no completed or no-show appointments in this period",
@@ -99,14 +55,17 @@ def currency() -> str:
 
 
 def label(kpi: str) -> str:
-    if kpi in LABELS:
-        return LABELS[kpi]
-    if kpi.startswith("payer_mix_"):
-        return "Payer mix: " + kpi.removeprefix("payer_mix_").replace("_", " ")
-    if kpi.startswith("budget_variance_"):
-        line = kpi.removeprefix("budget_variance_")
-        return LABELS.get(line) or BUDGET_LINES.get(line) or line.replace("_", " ").capitalize()
-    return kpi.replace("_", " ").capitalize()
+    """The KPI's name from the published KPI catalog (marts.kpi_catalog)."""
+    from dashboards import query  # the data layer; imported here so formatting stays light
+
+    return query.catalog().label(kpi)
+
+
+def line_label(line: str) -> str:
+    """A budget line's name ("Collections", "Rent") from the KPI catalog."""
+    from dashboards import query
+
+    return query.catalog().line_label(line)
 
 
 def null_reason(kpi: str) -> str:

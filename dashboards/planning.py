@@ -1,72 +1,21 @@
-"""Planning arithmetic on published numbers: a run-rate forecast of the year and a
-what-if scenario. Neither is a KPI: both take published monthly values as given and
-project them forward under assumptions the budget page lists next to the result.
+"""The what-if panel's scenario: a user's adjustments applied to the published baseline.
+
+The baseline (twelve complete months as published, and collections per charge dollar by
+payer class) and the run-rate forecast are dbt models (`marts.whatif_baseline`,
+`marts.whatif_payer_yield`, `marts.kpi_forecast`); this only carries a user's input
+(provider FTE, no-show rate, payer mix, fees) through to its effect, as the budget page
+states next to the result. Not a KPI.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
-from datetime import date
-
-import pandas as pd
-
-Z_95 = 1.96
-RUN_RATE_MONTHS = 3
-VOLATILITY_MONTHS = 12
-
-
-@dataclass(frozen=True)
-class Forecast:
-    year_to_date: float
-    run_rate: float  # per month
-    months_left: int
-    total: float
-    low: float
-    high: float
-    projected: pd.DataFrame  # month, value, low, high for the months still to come
-
-
-def run_rate_forecast(monthly: pd.Series, year: int) -> Forecast:
-    """Year total = actual complete months + (months left × mean of the last three).
-
-    The interval treats each remaining month as the run rate plus an independent
-    deviation with the spread (standard deviation) of the last twelve complete months,
-    so the year's 95% half-width is 1.96 × sd × √(months left). `monthly` is indexed by
-    month start and holds complete months only.
-    """
-    monthly = monthly.dropna().sort_index()
-    if monthly.empty:
-        raise ValueError("no complete month to forecast from")
-    last = monthly.index[-1]
-    in_year = monthly[[m.year == year for m in monthly.index]]
-    year_to_date = float(in_year.sum())
-    run_rate = float(monthly.iloc[-RUN_RATE_MONTHS:].mean())
-    recent = monthly.iloc[-VOLATILITY_MONTHS:]
-    spread = float(recent.std(ddof=1)) if len(recent) > 1 else 0.0
-    months = (
-        [date(year, m, 1) for m in range(last.month + 1, 13)]
-        if last.year == year
-        else [date(year, m, 1) for m in range(1, 13)]
-    )
-    projected = pd.DataFrame(
-        {
-            "month": months,
-            "value": run_rate,
-            "low": run_rate - Z_95 * spread,
-            "high": run_rate + Z_95 * spread,
-        }
-    )
-    half = Z_95 * spread * math.sqrt(len(months))
-    total = year_to_date + run_rate * len(months)
-    return Forecast(
-        year_to_date, run_rate, len(months), total, total - half, total + half, projected
-    )
 
 
 @dataclass(frozen=True)
 class Baseline:
-    """Trailing twelve complete months as published, for one scope."""
+    """Trailing twelve complete months as published, for one scope (marts.whatif_baseline
+    and marts.whatif_payer_yield)."""
 
     visits: float
     collections: float

@@ -28,6 +28,7 @@ import streamlit as st
 
 from dashboards import access
 from dashboards.access import policy, small_cells
+from dashboards.catalog import Catalog, Names
 
 HOME_ENV = "CLINICOPS_HOME"
 
@@ -223,10 +224,40 @@ def locations() -> pd.DataFrame:
 def providers() -> pd.DataFrame:
     """The providers this principal may know exist (a physician: themselves; the board: none)."""
     rows = _read(
-        "select provider_id, role, home_location_id, fte from marts.dim_providers "
-        "order by provider_id"
+        "select provider_id, display_name, specialty, role, home_location_id, fte "
+        "from marts.dim_providers order by provider_id"
     )
     return policy.provider_directory(_who(), rows, _published_directory()).reset_index(drop=True)
+
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def _catalog(current: Stamp) -> Catalog:
+    rows = _frame(
+        current, "select kpi, label, unit, direction, description from marts.kpi_catalog", ()
+    )
+    return Catalog.from_rows(rows.to_dict("records"))
+
+
+def catalog() -> Catalog:
+    """Labels, units and directions of every KPI (marts.kpi_catalog, the dbt seed)."""
+    _who()
+    return _catalog(stamp())
+
+
+def names() -> Names:
+    """The one lookup of display names pages use instead of ids: locations, payers, and
+    the providers this principal may see (providers.csv display names; the id where the
+    practice delivered none)."""
+    seen = providers()
+    return Names(
+        locations=dict(locations()[["location_id", "location_name"]].itertuples(index=False)),
+        providers=dict(seen[["provider_id", "display_name"]].itertuples(index=False)),
+        payers=dict(
+            _read("select payer_id, payer_name from marts.dim_payers")[
+                ["payer_id", "payer_name"]
+            ].itertuples(index=False)
+        ),
+    )
 
 
 def offers_all_locations() -> bool:
@@ -249,6 +280,15 @@ def targets() -> pd.DataFrame:
 
 
 _KPI_COLUMNS = "period_grain, period_start, scope, scope_id, kpi, value, numerator, denominator"
+# Each published row with its one status (marts.kpi_status: band in force, direction,
+# target source, partial / no_target / in_band / out_of_band, band_gap): pages show the
+# status they are given and never judge a value themselves.
+_STATUS_COLUMNS = "target_low, target_high, direction, target_source, status, band_gap"
+_WITH_STATUS = (
+    f"(select v.*, {', '.join('s.' + c for c in _STATUS_COLUMNS.split(', '))} "
+    "from marts.kpi_values v left join marts.kpi_status s "
+    "using (period_grain, period_start, scope, scope_id, kpi))"
+)
 
 
 def _for_board(rows: pd.DataFrame) -> pd.DataFrame:
@@ -269,7 +309,11 @@ def _for_board(rows: pd.DataFrame) -> pd.DataFrame:
         rows["period_start"].min(),
         rows["period_start"].max(),
     )
-    return small_cells.suppress(rows, guard_rows)
+    rows = small_cells.suppress(rows, guard_rows)
+    if "status" in rows:
+        # A suppressed cell's status would tell which side of its band the hidden value is.
+        rows.loc[rows["suppressed"], ["status", "band_gap"]] = None
+    return rows
 
 
 def _shown(rows: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
@@ -282,11 +326,12 @@ def _shown(rows: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
 def kpi_series(
     kpis: list[str], grain: str, scope: str, scope_ids: list[str], start: date, end: date
 ) -> pd.DataFrame:
-    """Published KPI rows for some KPIs, scopes and a window of period starts."""
+    """Published KPI rows for some KPIs, scopes and a window of period starts, each with
+    its one status (marts.kpi_status)."""
     policy.require_kpi_ids(_who(), scope, scope_ids, _published_directory())
     rows = _read(
-        f"select {_KPI_COLUMNS} "
-        "from marts.kpi_values where period_grain = ? and scope = ? "
+        f"select {_KPI_COLUMNS}, {_STATUS_COLUMNS} "
+        f"from {_WITH_STATUS} where period_grain = ? and scope = ? "
         "and list_contains(?, scope_id) and list_contains(?, kpi) "
         "and period_start between ? and ? order by kpi, scope_id, period_start",
         grain,
@@ -324,7 +369,7 @@ def _breakdown(
 ) -> pd.DataFrame:
     principal = _who()
     rows = _read(
-        f"select {_KPI_COLUMNS} from marts.kpi_values "
+        f"select {_KPI_COLUMNS}, {_STATUS_COLUMNS} from {_WITH_STATUS} "
         "where list_contains(?, kpi) and period_grain = ? and period_start between ? and ? "
         "and scope = ? order by kpi, scope_id, period_start",
         kpis,
@@ -342,9 +387,13 @@ def _breakdown(
 
 
 def kpi_breakdown(kpi: str, grain: str, period_start: date, scope: str) -> pd.DataFrame:
-    """One KPI for one period across every location or provider (drill-downs, peers)."""
+    """One KPI for one period across every location or provider (drill-downs, peers),
+    with each row's status."""
     rows = _breakdown([kpi], grain, period_start, period_start, scope, None)
-    return _shown(rows, ["scope_id", "value", "numerator", "denominator"])
+    return _shown(
+        rows,
+        ["scope_id", "value", "numerator", "denominator", "target_low", "target_high", "status"],
+    )
 
 
 def kpi_breakdown_window(
@@ -359,6 +408,51 @@ def kpi_breakdown_window(
     breakdown to the providers whose home location it is."""
     rows = _breakdown(kpis, grain, start, end, scope, location)
     return _shown(rows, ["period_start", "scope_id", "kpi", "value"])
+
+
+# -- planning (run-rate forecast and what-if baseline, both from dbt) ---------------------
+
+
+def forecast(kpi: str, scope: str, scope_id: str) -> tuple[dict | None, pd.DataFrame]:
+    """The year's run-rate forecast (marts.kpi_forecast) and its months still to come."""
+    principal = _who()
+    policy.require_costs(principal)
+    policy.require_kpi_ids(principal, scope, [scope_id], _published_directory())
+    year = _read(
+        "select * from marts.kpi_forecast where kpi = ? and scope = ? and scope_id = ?",
+        kpi,
+        scope,
+        scope_id,
+    )
+    months = _read(
+        "select month_start as month, value, low, high from marts.kpi_forecast_months "
+        "where kpi = ? and scope = ? and scope_id = ? order by month_start",
+        kpi,
+        scope,
+        scope_id,
+    )
+    return (year.to_dict("records")[0] if not year.empty else None), months
+
+
+def whatif_baseline(scope: str, scope_id: str) -> tuple[dict | None, pd.DataFrame]:
+    """The what-if's baseline (marts.whatif_baseline) and collections yield by payer class
+    (marts.whatif_payer_yield): twelve complete months as published. Its yields come from
+    claim detail, so it is a detail read as well as a cost read (not for the board)."""
+    principal = _who()
+    policy.require_costs(principal)
+    if not policy.may_see_detail(principal):
+        raise access.AccessDenied(f"{principal.role}: the what-if is built from claim detail")
+    policy.require_kpi_ids(principal, scope, [scope_id], _published_directory())
+    base = _read(
+        "select * from marts.whatif_baseline where scope = ? and scope_id = ?", scope, scope_id
+    )
+    classes = _read(
+        "select financial_class, gross_charges, payments from marts.whatif_payer_yield "
+        "where scope = ? and scope_id = ? order by financial_class",
+        scope,
+        scope_id,
+    )
+    return (base.to_dict("records")[0] if not base.empty else None), classes
 
 
 # -- marts beyond kpi_values (breakdowns the spec has no KPI row for) ---------------------
@@ -455,31 +549,6 @@ def charges_by_payer_cpt(start: date, end: date, location: str | None, provider:
         start,
         end,
         *_scope_params(_detail(location, provider)),
-    )
-
-
-def payer_yield(start: date, end: date, location: str | None):
-    """Charges and payments by financial class over a window: the what-if's collection yield."""
-    policy.require_costs(_who())
-    locations = _scope_params(_detail(location, None))[:2]
-    return _read(
-        "with ch as (select financial_class, sum(charge_amount)::double as gross_charges "
-        "from marts.fct_charges where service_date between ? and ? "
-        "and (?::varchar[] is null or list_contains(?::varchar[], location_id)) group by all), "
-        "pay as (select c.financial_class, sum(t.payment)::double as payments "
-        "from marts.fct_transactions t join marts.fct_claims c using (claim_id) "
-        "where t.posted_date between ? and ? "
-        "and (?::varchar[] is null or list_contains(?::varchar[], t.location_id)) "
-        "group by all) "
-        "select financial_class, coalesce(gross_charges, 0) as gross_charges, "
-        "coalesce(payments, 0) as payments from ch full join pay using (financial_class) "
-        "order by financial_class",
-        start,
-        end,
-        *locations,
-        start,
-        end,
-        *locations,
     )
 
 

@@ -1,4 +1,4 @@
-"""The eleven export contracts of shared/CONTRACTS.md, declared once.
+"""The twelve export contracts of shared/CONTRACTS.md, declared once.
 
 Everything that needs to know what a file looks like reads it from here: landing
 (parsing, validation, pseudonymisation), the empty schema files that let dbt build
@@ -160,6 +160,44 @@ CONTRACTS: tuple[Contract, ...] = (
         ),
         row_rules=(
             RowRule("known_timezone", ("timezone",), "timezone is not an IANA time zone name"),
+        ),
+    ),
+    Contract(
+        entity="providers",
+        source="reference",
+        key=("provider_id",),
+        description=(
+            "Optional: how the practice names its clinicians on screens and reports, their "
+            "NPI and specialty. Without it, screens show provider ids."
+        ),
+        columns=(
+            Column("provider_id", Kind.STR, True, "matches scheduling, billing and staff"),
+            # A clinician's professional name, not a patient's or a staff row's personal
+            # data (CONTRACTS.md providers.csv): it may reach screens and the deck.
+            Column(
+                "display_name",
+                Kind.STR,
+                True,
+                'how the practice names the clinician ("Dr. A. Rivera")',
+            ),
+            Column(
+                "npi",
+                Kind.STR,
+                False,
+                "National Provider Identifier, 10 digits with its check digit",
+            ),
+            Column(
+                "specialty", Kind.STR, False, "e.g. family_medicine; benchmarks match known values"
+            ),
+            Column("location_id", Kind.STR, False, "home location when staff.csv gives none"),
+        ),
+        row_rules=(
+            RowRule(
+                "valid_npi",
+                ("npi",),
+                "npi is not a valid National Provider Identifier (10 digits whose last is "
+                "the Luhn check digit of 80840 and the first nine)",
+            ),
         ),
     ),
     Contract(

@@ -26,6 +26,7 @@ components.header(
 )
 targets = components.targets()
 scope, scope_id = f.scope
+names = query.names()
 
 RATES = ["no_show_rate", "late_cancel_rate"]
 SINGLE = ["new_patient_lead_time_days", "schedule_utilization", "third_next_available_days"]
@@ -103,7 +104,7 @@ for level in ("location", "provider"):
     shown = pd.DataFrame(
         {label(k): raw[k].map(lambda v, k=k: fmt(v, targets[k].unit)) for k in ALL}
     )
-    shown.insert(0, level, raw.index)
+    shown.insert(0, level, [names.of(level, i) for i in raw.index])
     components.table(
         shown,
         f"Access KPIs by {level}",

@@ -1,29 +1,39 @@
 """Budget planning: actual against budget, a run-rate forecast of the year, and a what-if.
 
-The forecast and the what-if are planning arithmetic on published monthly numbers, not
-KPIs: dashboards/planning.py holds both, and this page states their method.
+The forecast and the what-if's baseline are dbt models (marts.kpi_forecast,
+marts.whatif_baseline); dashboards/planning.py only applies a user's scenario to the
+baseline. This page states both methods.
 """
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 import pandas as pd
 import streamlit as st
 
 from dashboards import components, planning, query
 from dashboards.access import current, policy
+from dashboards.bands import delta_color
 from dashboards.charts import bars, forecast
-from dashboards.formatting import currency, fmt, label
+from dashboards.formatting import currency, fmt, line_label
 
-LINES = {  # forecast line -> (published KPI, budget line, unit)
-    "Completed visits": ("completed_visits", "completed_visits", "visits"),
-    "Gross charges": ("gross_charges", "gross_charges", "money"),
-    "Collections": ("payments", "collections", "money"),
-    "Labour cost": ("labor_cost", "labor_cost", "money"),
-    "Operating cost": ("operating_cost", None, "money"),
+# Forecast line (published KPI) -> its budget line; labels and units from the KPI catalog.
+LINES = {
+    "completed_visits": "completed_visits",
+    "gross_charges": "gross_charges",
+    "payments": "collections",
+    "labor_cost": "labor_cost",
+    "operating_cost": None,
 }
-TRAILING = 12
+# What-if outcome (dashboards/planning.outcome) -> the KPI it is a figure of.
+OUTCOME_KPIS = {
+    "visits": "completed_visits",
+    "collections": "payments",
+    "operating_cost": "operating_cost",
+    "cost_per_visit": "cost_per_visit",
+    "operating_margin": "operating_margin",
+}
 
 f = components.selection()
 components.header(
@@ -57,9 +67,7 @@ lines = sorted(
     this_year["line"].unique(),
     key=lambda v: (v not in ("completed_visits", "gross_charges", "collections", "labor_cost"), v),
 )
-line = st.selectbox(
-    "Budget line", lines, format_func=lambda v: label(f"budget_variance_{v}"), key="budget_line"
-)
+line = st.selectbox("Budget line", lines, format_func=line_label, key="budget_line")
 one = this_year[this_year["line"] == line]
 unit = "visits" if line == "completed_visits" else "money"
 pairs = one[["period_start", "actual", "budget"]].melt(id_vars=["period_start"], var_name="series")
@@ -70,7 +78,7 @@ with left:
             pairs,
             "period_start",
             "value",
-            f"{label('budget_variance_' + line)}: actual and "
+            f"{line_label(line)}: actual and "
             f"budget by month ({'visits' if unit == 'visits' else currency()})",
             unit,
             color="series",
@@ -81,7 +89,7 @@ with left:
 with right:
     totals = this_year.groupby("line", as_index=False)[["actual", "budget", "variance"]].sum()
     line_units = totals["line"].map(lambda v: "visits" if v == "completed_visits" else "money")
-    shown = totals.assign(line=totals["line"].map(lambda v: label(f"budget_variance_{v}")))
+    shown = totals.assign(line=totals["line"].map(line_label))
     for column in ("actual", "budget", "variance"):
         shown[column] = [fmt(v, u) for v, u in zip(totals[column], line_units, strict=True)]
     components.table(
@@ -102,96 +110,95 @@ components.table(
 
 st.subheader(f"Run-rate forecast of {year}")
 st.markdown(
-    f"**Method.** Year total = the complete months of {year} as published + each month left "
-    f"× the run rate (the mean of the last {planning.RUN_RATE_MONTHS} complete months). The "
-    f"95% interval assumes each month left deviates from the run rate independently, with "
-    f"the standard deviation of the last {planning.VOLATILITY_MONTHS} complete months: "
-    "± 1.96 × sd × √(months left). No seasonality or growth is assumed; the as-of month "
-    "is forecast whole because its published value is partial."
+    "**Method.** Year total = the complete months of the year as published + each month left "
+    "× the run rate (the mean of the last 3 complete months). The 95% interval assumes each "
+    "month left deviates from the run rate independently, with the standard deviation of "
+    "the last 12 complete months: ± 1.96 × sd × √(months left). No seasonality or growth is "
+    "assumed; the as-of month is forecast whole because its published value is partial."
 )
-choice = st.radio("Line", list(LINES), horizontal=True, key="budget_forecast_line")
-kpi, budget_line, line_unit = LINES[choice]
-history = query.kpi_series(
-    [kpi], "month", scope, [scope_id], complete[max(0, len(complete) - 24)], last_complete
+catalog = query.catalog()
+kpi = st.radio(
+    "Line", list(LINES), format_func=catalog.label, horizontal=True, key="budget_forecast_line"
 )
-monthly = pd.Series(
-    history["value"].to_numpy(), index=[pd.Timestamp(v).date() for v in history["period_start"]]
-)
-result = planning.run_rate_forecast(monthly, year)
-actual = pd.DataFrame({"month": monthly.index, "value": monthly.to_numpy()})
-actual = actual[[m.year == year for m in actual["month"]]]
-budget = None
-if budget_line:
-    known = this_year[this_year["line"] == budget_line]
-    budget = pd.DataFrame(
-        {"month": [pd.Timestamp(v).date() for v in known["period_start"]], "value": known["budget"]}
+choice, budget_line, line_unit = catalog.label(kpi), LINES[kpi], catalog.unit(kpi)
+result, projected = query.forecast(kpi, scope, scope_id)
+if result is None:
+    st.info("No complete month to forecast from yet.")
+else:
+    year_start = pd.Timestamp(result["year_start"]).date()
+    history = query.kpi_series(
+        [kpi], "month", scope, [scope_id], year_start, result["last_complete_month"]
     )
-left, right = st.columns([3, 1])
-with left:
-    download = pd.concat(
-        [actual.assign(kind="actual"), result.projected.assign(kind="forecast")]
-        + ([budget.assign(kind="budget")] if budget is not None else [])
+    actual = pd.DataFrame(
+        {
+            "month": [pd.Timestamp(v).date() for v in history["period_start"]],
+            "value": history["value"].to_numpy(),
+        }
     )
-    components.chart(
-        forecast(
-            actual,
-            result.projected,
-            budget,
-            f"{choice}, {year}: actual, run-rate forecast and budget by month",
-            line_unit,
-        ),
-        download,
-        f"{choice} forecast {year}",
-    )
-with right:
-    st.metric(
-        f"{choice}: {year} forecast",
-        fmt(result.total, line_unit),
-        border=True,
-        help=f"95% interval {fmt(result.low, line_unit)} – {fmt(result.high, line_unit)}",
-    )
-    st.markdown(
-        f"95% interval **{fmt(result.low, line_unit)} – {fmt(result.high, line_unit)}**  \n"
-        f"Year to date {fmt(result.year_to_date, line_unit)} · run rate "
-        f"{fmt(result.run_rate, line_unit)} a month · {result.months_left} months left"
-    )
-    if budget is not None and not budget.empty:
-        st.caption(
-            f"Budget for the complete months: {fmt(budget['value'].sum(), line_unit)}. "
-            "Budgets for months not yet complete are not in the published data."
+    projected["month"] = [pd.Timestamp(v).date() for v in projected["month"]]
+    budget = None
+    if budget_line:
+        known = this_year[this_year["line"] == budget_line]
+        budget = pd.DataFrame(
+            {
+                "month": [pd.Timestamp(v).date() for v in known["period_start"]],
+                "value": known["budget"],
+            }
         )
+    left, right = st.columns([3, 1])
+    with left:
+        download = pd.concat(
+            [actual.assign(kind="actual"), projected.assign(kind="forecast")]
+            + ([budget.assign(kind="budget")] if budget is not None else [])
+        )
+        components.chart(
+            forecast(
+                actual,
+                projected,
+                budget,
+                f"{choice}, {year}: actual, run-rate forecast and budget by month",
+                line_unit,
+            ),
+            download,
+            f"{choice} forecast {year}",
+        )
+    with right:
+        interval = (
+            f"{fmt(result['forecast_low'], line_unit)} – {fmt(result['forecast_high'], line_unit)}"
+        )
+        st.metric(
+            f"{choice}: {year} forecast",
+            fmt(result["forecast"], line_unit),
+            border=True,
+            help=f"95% interval {interval}",
+        )
+        st.markdown(
+            f"95% interval **{interval}**  \n"
+            f"Year to date {fmt(result['year_to_date'], line_unit)} · run rate "
+            f"{fmt(result['run_rate'], line_unit)} a month · {result['months_left']} months left"
+        )
+        if budget is not None and not budget.empty:
+            st.caption(
+                f"Budget for the complete months: {fmt(budget['value'].sum(), line_unit)}. "
+                "Budgets for months not yet complete are not in the published data."
+            )
 
 st.subheader("What if?")
 if not policy.may_see_detail(current()):  # its collection yields come from claim detail
     st.info("Built from claim detail, which is not available for your role.")
     st.stop()
-window_start = complete[max(0, len(complete) - TRAILING)]
-base_rows = query.kpi_series(
-    [
-        "completed_visits",
-        "payments",
-        "labor_cost",
-        "non_labor_cost",
-        "visits_per_provider_fte",
-        "no_show_rate",
-    ],
-    "month",
-    scope,
-    [scope_id],
-    window_start,
-    last_complete,
-)
-sums = base_rows.groupby("kpi")["value"].sum()
-latest = base_rows[base_rows["period_start"] == pd.Timestamp(last_complete)].set_index("kpi")
-classes = query.payer_yield(window_start, last_complete + timedelta(days=31), f.location)
-classes = classes[classes["financial_class"].notna()]
+published, classes = query.whatif_baseline(scope, scope_id)
+if published is None or not published["provider_fte"] or published["no_show_rate"] is None:
+    st.info("No twelve complete months with visits and provider FTE to start from yet.")
+    st.stop()
+window_start, last_complete = published["window_start"], published["window_end"]
 base = planning.Baseline(
-    visits=float(sums.get("completed_visits", 0)),
-    collections=float(sums.get("payments", 0)),
-    labor_cost=float(sums.get("labor_cost", 0)),
-    non_labor_cost=float(sums.get("non_labor_cost", 0)),
-    provider_fte=float(latest.at["visits_per_provider_fte", "denominator"]),
-    no_show_rate=float(latest.at["no_show_rate", "value"]),
+    visits=published["visits"],
+    collections=published["collections"],
+    labor_cost=published["labor_cost"],
+    non_labor_cost=published["non_labor_cost"],
+    provider_fte=published["provider_fte"],
+    no_show_rate=published["no_show_rate"],
     charges_by_class=dict(zip(classes["financial_class"], classes["gross_charges"], strict=True)),
     payments_by_class=dict(zip(classes["financial_class"], classes["payments"], strict=True)),
 )
@@ -224,23 +231,12 @@ scenario = planning.Scenario(
 )
 before = planning.outcome(base, planning.Scenario())
 after = planning.outcome(base, scenario)
-units = {
-    "visits": "visits",
-    "collections": "money",
-    "operating_cost": "money",
-    "cost_per_visit": "money per visit",
-    "operating_margin": "money",
-}
-names = {
-    "visits": "Completed visits",
-    "collections": "Collections",
-    "operating_cost": "Operating cost",
-    "cost_per_visit": "Cost per visit",
-    "operating_margin": "Operating margin",
-}
+units = {key: catalog.unit(k) for key, k in OUTCOME_KPIS.items()}
+names = {key: catalog.label(k) for key, k in OUTCOME_KPIS.items()}
 with right:
     st.markdown(
-        f"**Over a year like the {TRAILING} baseline months, with the changes on the left**"
+        f"**Over a year like the {published['months']} baseline months, with the changes on "
+        "the left**"
     )
     cols = st.columns(3)
     for index, key in enumerate(units):
@@ -249,7 +245,7 @@ with right:
             names[key],
             fmt(after[key], units[key]),
             delta=f"{'+' if change >= 0 else '-'}{fmt(abs(change), units[key])}",
-            delta_color="inverse" if key in ("operating_cost", "cost_per_visit") else "normal",
+            delta_color=delta_color(catalog.direction(OUTCOME_KPIS[key])),
             border=True,
         )
     effect = pd.DataFrame(
@@ -261,9 +257,9 @@ with right:
     )
     effect["change"] = effect["scenario"] - effect["baseline"]
     components.downloads(effect, "what-if effect")
-where = f"location {scope_id}" if scope == "location" else "whole practice"
+where = query.names().location(scope_id) if scope == "location" else "whole practice"
 st.markdown(
-    f"**Assumptions.** Baseline = the {TRAILING} complete months "
+    f"**Assumptions.** Baseline = the {published['months']} complete months "
     f"{window_start:%b %Y} – {last_complete:%b %Y} as published ({where}): "
     f"{fmt(base.visits, 'visits')} visits, {fmt(base.collections, 'money')} collections, "
     f"provider FTE {base.provider_fte:.1f} and no-show rate {base.no_show_rate:.1%} "

@@ -14,6 +14,7 @@ from dashboards.formatting import (
     currency,
     fmt,
     label,
+    line_label,
     null_reason,
     suppressed_kpis,
 )
@@ -139,9 +140,7 @@ if accounts.empty:
 else:
     components.chart(
         stacked(
-            accounts.assign(
-                account=accounts["account"].map(lambda a: label(f"budget_variance_{a}"))
-            ),
+            accounts.assign(account=accounts["account"].map(line_label)),
             "period_start",
             "actual",
             "account",

@@ -27,23 +27,28 @@ components.header(
 )
 targets = components.targets()
 directory = query.providers()
+names = query.names()
 options = list(directory["provider_id"])
 if f.provider in options:
     provider = f.provider
-    st.caption(f"Provider from the sidebar filter: {provider}. Clear it there to pick another.")
+    st.caption(
+        f"Provider from the sidebar filter: {names.provider(provider)}. "
+        "Clear it there to pick another."
+    )
 else:
     provider = st.selectbox(
         "Provider",
         options,
         key="productivity_provider",
         format_func=lambda p: (
-            f"{p} ({directory.set_index('provider_id').at[p, 'role'].replace('_', ' ')})"
+            f"{names.provider(p)} "
+            f"({directory.set_index('provider_id').at[p, 'role'].replace('_', ' ')})"
         ),
     )
 info = directory.set_index("provider_id").loc[provider]
 st.markdown(
-    f"**{provider}** · {info.role.replace('_', ' ')} · {info.fte:.1f} FTE · home location "
-    f"{info.home_location_id}"
+    f"**{names.provider(provider)}** · {info.role.replace('_', ' ')} · {info.fte:.1f} FTE · "
+    f"home location {names.location(info.home_location_id)}"
 )
 
 # The query layer narrows peers to the location before it judges the group, so a
@@ -93,7 +98,7 @@ for index, kpi in enumerate(KPIS):
 st.subheader("Over time, against the peer median")
 trend_kpi = st.radio("KPI", KPIS, format_func=label, horizontal=True, key="productivity_trend")
 series = peer_rows[peer_rows["kpi"] == trend_kpi]
-own = series[series["scope_id"] == provider].assign(series=provider)
+own = series[series["scope_id"] == provider].assign(series=names.provider(provider))
 median = (
     series[series["scope_id"] != provider]
     .groupby("period_start", as_index=False)["value"]

@@ -1,4 +1,8 @@
-"""Weekly scorecard: the office manager's Monday page."""
+"""Weekly scorecard: the office manager's Monday page.
+
+Each card shows its row's one status (marts.kpi_status, the same the deck, digest and
+alerts show); labels, units and directions come from the KPI catalog. Nothing here
+judges a value."""
 
 from __future__ import annotations
 
@@ -8,9 +12,9 @@ from datetime import timedelta
 import pandas as pd
 import streamlit as st
 
-from dashboards import components, filters, query
+from dashboards import components, query
 from dashboards.access import current, policy
-from dashboards.bands import delta_color, shortfall, status, worst_first
+from dashboards.bands import STATUS_BADGE, band_text, delta_color, worst_first
 from dashboards.charts import bars
 from dashboards.formatting import (
     NULL,
@@ -19,7 +23,6 @@ from dashboards.formatting import (
     fmt,
     fmt_delta,
     is_null,
-    label,
     null_reason,
     suppressed_kpis,
 )
@@ -73,6 +76,9 @@ components.header(
     "4-week average, with 13 weeks of history.",
 )
 targets = components.targets()
+catalog = query.catalog()
+label = catalog.label
+names = query.names()
 first = week - timedelta(weeks=SPARK_WEEKS - 1)
 scope, scope_id = f.scope
 main_kpis = [k for kpis in GROUPS.values() for k in kpis if k not in COST_KPIS]
@@ -92,6 +98,10 @@ rows = pd.concat(
     [query.kpi_series(main_kpis, "week", scope, [scope_id], first, week), *cost_series(first, week)]
 )
 history = {kpi: part.set_index("period_start")["value"] for kpi, part in rows.groupby("kpi")}
+judged = {
+    row["kpi"]: row
+    for row in rows[pd.to_datetime(rows["period_start"]) == pd.Timestamp(week)].to_dict("records")
+}
 hidden = suppressed_kpis(rows, week)
 
 components.partial_sources_warning(week + timedelta(days=6))
@@ -104,6 +114,8 @@ if f.provider and shows_costs:
 
 def card(kpi: str) -> dict:
     target = targets[kpi]
+    unit, direction = catalog.unit(kpi), catalog.direction(kpi)
+    row = judged.get(kpi, {})
     series = history.get(kpi, pd.Series(dtype=float))
     series.index = pd.to_datetime(series.index)
     now = series.get(pd.Timestamp(week))
@@ -115,19 +127,29 @@ def card(kpi: str) -> dict:
     avg4 = four.mean() if four.notna().any() else None
     vs_prior = None if is_null(now) or is_null(prior) else now - prior
     vs_avg = None if is_null(now) or is_null(avg4) else now - avg4
-    state = status(now, target)
+    published = row.get("status")
+    state = (
+        "suppressed" if kpi in hidden else published if isinstance(published, str) else "no_target"
+    )
+    band = band_text(row.get("target_low"), row.get("target_high"), unit)
+    source = {
+        "budget": "the practice's budget",
+        "specialty": "the published figure for the specialty",
+        "configuration": "the practice's configuration",
+        "default": target.source or "docs/kpi_targets.md",
+    }.get(row.get("target_source"), "no source")
     reason = (
         null_reason(kpi)
         if kpi in history and pd.Timestamp(week) in series.index
         else "no activity this week (no published row)"
     )
-    shown = SUPPRESSED if kpi in hidden else fmt(now, target.unit)
+    shown = SUPPRESSED if kpi in hidden else fmt(now, unit)
     with st.container(border=True):
         st.metric(
             label(kpi),
             shown,
-            delta=fmt_delta(vs_prior, target.unit),
-            delta_color=delta_color(target),
+            delta=fmt_delta(vs_prior, unit),
+            delta_color=delta_color(direction),
             delta_description="vs prior week",
             chart_data=series.reindex(pd.date_range(first, week, freq="7D")).tolist(),
             help=(
@@ -137,20 +159,20 @@ def card(kpi: str) -> dict:
                 if is_null(now)
                 else ""
             )
-            + f"Target: {target.band_text()} ({target.source or 'no source'}).",
+            + f"Target: {band} ({source}).",
         )
-        colour = {"in band": "green", "out of band": "red"}.get(state, "gray")
-        avg_text = fmt_delta(vs_avg, target.unit) or NULL
-        band = f"target {target.band_text()} · " if target.has_band else ""
-        st.markdown(f":{colour}-badge[{state}] :small[{band}vs 4-week avg {avg_text}]")
+        text, colour = STATUS_BADGE[state]
+        avg_text = fmt_delta(vs_avg, unit) or NULL
+        shown_band = f"target {band} · " if band != "no target" else ""
+        st.markdown(f":{colour}-badge[{text}] :small[{shown_band}vs 4-week avg {avg_text}]")
     return {
         "kpi": kpi,
         "KPI": label(kpi),
         "value": now,
         "shown": shown,
-        "band": target.band_text(),
+        "band": band,
         "status": state,
-        "gap": shortfall(now, target),
+        "gap": row.get("band_gap"),
         "prior_week": prior,
         "avg_4_weeks": avg4,
     }
@@ -169,7 +191,7 @@ for group, kpis in groups.items():
 st.divider()
 st.subheader("Out of band, worst first")
 table = pd.DataFrame(summary)
-out = table[table["status"] == "out of band"].sort_values("gap", ascending=False)
+out = table[table["status"] == "out_of_band"].sort_values("gap", ascending=False)
 if out.empty:
     st.success("Every KPI with a target is inside its band this week.")
 for row in out.itertuples():
@@ -187,10 +209,10 @@ components.downloads(week_rows, f"scorecard {scope} {scope_id} {week}")
 
 drill = st.session_state.get("drill")
 if drill in targets:
-    target = targets[drill]
+    unit = catalog.unit(drill)
     st.divider()
     st.subheader(f"Drill-down: {label(drill)}, week of {week:%d %b %Y}")
-    descending = worst_first(target.direction)
+    descending = worst_first(catalog.direction(drill))
     for level in ("location", "provider"):
         if level == "provider" and drill in COST_KPIS:
             continue
@@ -202,19 +224,31 @@ if drill in targets:
             continue
         top = parts.iloc[0]
         who = (
-            filters.location_name(top.scope_id)
-            if level == "location"
-            else "an anonymous peer"
+            "an anonymous peer"
             if top.scope_id == policy.PEER
-            else "Provider " + top.scope_id
+            else names.location(top.scope_id)
+            if level == "location"
+            else names.provider(top.scope_id)
         )
-        st.markdown(
-            f"Driving it: **{who}** at {fmt(top.value, target.unit)} (target {target.band_text()})."
-        )
+        top_band = band_text(top.get("target_low"), top.get("target_high"), unit)
+        st.markdown(f"Driving it: **{who}** at {fmt(top.value, unit)} (target {top_band}).")
         shown = parts.assign(
-            value=parts["value"].map(lambda v: fmt(v, target.unit)),
-            status=parts["value"].map(lambda v: status(v, target)),
-        ).rename(columns={"scope_id": level})
+            name=[
+                "an anonymous peer" if i == policy.PEER else names.of(level, i)
+                for i in parts["scope_id"]
+            ],
+            value=parts["value"].map(lambda v: fmt(v, unit)),
+            status=[
+                STATUS_BADGE[
+                    "suppressed" if hidden_row else v if isinstance(v, str) else "no_target"
+                ][0]
+                for v, hidden_row in zip(
+                    parts["status"],
+                    parts["suppressed"] if "suppressed" in parts else [False] * len(parts),
+                    strict=True,
+                )
+            ],
+        )[["name", "value", "status"]].rename(columns={"name": level})
         left, right = st.columns(2)
         with left:
             components.table(
@@ -226,11 +260,16 @@ if drill in targets:
         with right:
             components.chart(
                 bars(
-                    parts.dropna(subset=["value"]),
-                    "scope_id",
+                    parts.dropna(subset=["value"]).assign(
+                        name=[
+                            "an anonymous peer" if i == policy.PEER else names.of(level, i)
+                            for i in parts.dropna(subset=["value"])["scope_id"]
+                        ]
+                    ),
+                    "name",
                     "value",
                     f"{label(drill)} by {level}, week of {week:%d %b}",
-                    target.unit,
+                    unit,
                     horizontal=True,
                 ),
                 parts,

@@ -2,8 +2,8 @@
 quarter, from the serving file only.
 
 Every number on a slide is a published `kpi_values` row (or a quarter's combination of
-them, see figures.py); the forecast on the budget slide is the one figure the deck
-derives, and the slide states how.
+them, see figures.py); each row's status is its `marts.kpi_status` row, labels and units
+come from the KPI catalog, and the year's forecast is `marts.kpi_forecast`.
 """
 
 from __future__ import annotations
@@ -49,61 +49,76 @@ from dashboards.reports.layout import (
 from dashboards.reports.layout import Cell as TableCell
 from dashboards.reports.pdf import pptx_to_pdf
 from dashboards.reports.periods import Period, add_months, month_label
-from dashboards.reports.serving import Serving, Target, read_serving
+from dashboards.reports.serving import Serving, Status, read_serving
 
 EXECUTIVE_KPIS = [
-    ("completed_visits", "Visits"),
-    ("payments", "Collections"),
-    ("operating_margin_pct", "Operating margin"),
-    ("cost_per_visit", "Cost per visit"),
-    ("days_in_ar", "Days in A/R"),
-    ("no_show_rate", "No-show rate"),
-    ("work_rvus_per_provider_fte", "wRVUs per provider FTE"),
-    ("net_collection_rate", "Net collection rate"),
+    "completed_visits",
+    "payments",
+    "operating_margin_pct",
+    "cost_per_visit",
+    "days_in_ar",
+    "no_show_rate",
+    "work_rvus_per_provider_fte",
+    "net_collection_rate",
 ]
 ACCESS_KPIS = [
-    ("no_show_rate", "No-show rate"),
-    ("late_cancel_rate", "Late-cancel rate"),
-    ("new_patient_lead_time_days", "New-patient lead time"),
-    ("third_next_available_days", "Third next available"),
-    ("schedule_utilization", "Schedule utilisation"),
-    ("lobby_wait_min_p50", "Lobby wait, median"),
-    ("wait_for_provider_min_p50", "Wait for provider, median"),
-    ("cycle_time_min_p50", "Visit cycle time, median"),
+    "no_show_rate",
+    "late_cancel_rate",
+    "new_patient_lead_time_days",
+    "third_next_available_days",
+    "schedule_utilization",
+    "lobby_wait_min_p50",
+    "wait_for_provider_min_p50",
+    "cycle_time_min_p50",
 ]
 PRODUCTIVITY_KPIS = [
-    ("completed_visits", "Visits"),
-    ("work_rvus", "Work RVUs"),
-    ("visits_per_provider_fte", "Visits per provider FTE"),
-    ("work_rvus_per_provider_fte", "wRVUs per provider FTE"),
-    ("new_patient_share", "New-patient share"),
-    ("gross_charges", "Gross charges"),
+    "completed_visits",
+    "work_rvus",
+    "visits_per_provider_fte",
+    "work_rvus_per_provider_fte",
+    "new_patient_share",
+    "gross_charges",
 ]
 REVENUE_KPIS = [
-    ("payments", "Collections"),
-    ("ar_balance", "A/R balance (period end)"),
-    ("days_in_ar", "Days in A/R"),
-    ("ar_over_90_share", "A/R over 90 days"),
-    ("initial_denial_rate", "Initial denial rate"),
-    ("net_collection_rate", "Net collection rate"),
-    ("charge_lag_days", "Charge lag, median"),
+    "payments",
+    "ar_balance",
+    "days_in_ar",
+    "ar_over_90_share",
+    "initial_denial_rate",
+    "net_collection_rate",
+    "charge_lag_days",
 ]
 COST_KPIS = [
-    ("operating_cost", "Operating cost"),
-    ("labor_cost", "Labour cost"),
-    ("cost_per_visit", "Cost per visit"),
-    ("labor_cost_per_visit", "Labour cost per visit"),
-    ("operating_margin", "Operating margin"),
-    ("overtime_share", "Overtime share"),
-    ("support_staff_per_provider_fte", "Support staff per provider FTE"),
-    ("staff_turnover_rate", "Staff turnover (annualised)"),
+    "operating_cost",
+    "labor_cost",
+    "cost_per_visit",
+    "labor_cost_per_visit",
+    "operating_margin",
+    "overtime_share",
+    "support_staff_per_provider_fte",
+    "staff_turnover_rate",
 ]
 BUDGET_LINES = [
-    ("completed_visits", "Visits"),
-    ("gross_charges", "Gross charges"),
-    ("collections", "Collections"),
-    ("labor_cost", "Labour cost"),
+    "completed_visits",
+    "gross_charges",
+    "collections",
+    "labor_cost",
 ]
+# Budget line -> the published KPI its year forecast is of (marts.kpi_forecast).
+_FORECAST_KPI = {
+    "completed_visits": "completed_visits",
+    "gross_charges": "gross_charges",
+    "collections": "payments",
+    "labor_cost": "labor_cost",
+    "non_labor": "non_labor_cost",
+}
+# marts.kpi_status's status as a slide shows it: text, fill, text colour.
+_STATUS_SHOWN = {
+    "in_band": ("On target", GOOD_FILL, GOOD),
+    "out_of_band": ("Off target", BAD_FILL, BAD),
+    "no_target": ("No band", NEUTRAL_FILL, NEUTRAL),
+    "partial": ("Partial", NEUTRAL_FILL, MUTED),
+}
 TREND_MONTHS = 13
 SUPPRESSION_NOTE = (
     f"{SUPPRESSED}: a count of 1–{SMALL_CELL - 1} (visits, appointments, claims, staff leaving) "
@@ -168,8 +183,13 @@ class _Deck:
             f"data as of {serving.as_of:%d %b %Y}"
         )
 
-    def target(self, kpi: str) -> Target:
-        return self.serving.targets.get(kpi) or Target(kpi, "neutral", None, None, "", "")
+    def status(self, kpi: str, period: Period) -> Status:
+        """The KPI's one status for the period, practice-wide (marts.kpi_status)."""
+        grain = "quarter" if period.is_quarter else "month"
+        return self.serving.statuses.get(kpi, grain, period.start)
+
+    def label(self, kpi: str) -> str:
+        return self.serving.catalog.label(kpi)
 
     # -- slides -------------------------------------------------------------------------
 
@@ -233,8 +253,8 @@ class _Deck:
         aligns = ["left", "right", "right", "center", "right", "right"]
         rows = [[_header(h, align) for h, align in zip(header, aligns, strict=True)]]
         notes: set[str] = set()
-        for kpi, label in EXECUTIVE_KPIS:
-            period = self.period
+        for kpi in EXECUTIVE_KPIS:
+            period, label = self.period, self.label(kpi)
             if kpi == "net_collection_rate":
                 period, label = self.collection_cohort(label)
             rows.append(self.kpi_row(kpi, label, period, with_status=True))
@@ -246,12 +266,14 @@ class _Deck:
             slide,
             sorted(notes)
             + [
-                "Status compares the value with the target band of docs/kpi_targets.md; rates move "
-                "in percentage points (pp), other figures in percent."
+                "Status is the one the dashboard and the digest show: the budget where the "
+                "practice has one, else the target band of docs/kpi_targets.md; a period not "
+                "yet complete is not judged. Rates move in percentage points (pp), other "
+                "figures in percent."
             ],
         )
 
-    def section(self, title: str, kpis: list[tuple[str, str]], chart_png: bytes) -> None:
+    def section(self, title: str, kpis: list[str], chart_png: bytes) -> None:
         prior = self.period.prior()
         slide = self.layout.slide(title, f"{self.period_text}, practice-wide")
         rows = [
@@ -263,8 +285,8 @@ class _Deck:
             ]
         ]
         notes: set[str] = set()
-        for kpi, label in kpis:
-            period = self.period
+        for kpi in kpis:
+            period, label = self.period, self.label(kpi)
             if kpi == "net_collection_rate":
                 period, label = self.collection_cohort(label)
             row = self.kpi_row(kpi, label, period, with_status=False)
@@ -281,7 +303,6 @@ class _Deck:
         )
         year_start = date(self.period.last_month.year, 1, 1)
         ytd = [add_months(year_start, i) for i in range(self.period.last_month.month)]
-        remaining = 12 - len(ytd)
         rows = [
             [
                 _header(h, "left" if i == 0 else "right")
@@ -290,11 +311,16 @@ class _Deck:
                 )
             ]
         ]
-        lines = BUDGET_LINES + [("non_labor", "Non-labour cost (GL lines)")]
-        for line, label in lines:
+        lines = BUDGET_LINES + ["non_labor"]
+        for line in lines:
             kpis = self.gl_lines() if line == "non_labor" else [f"budget_variance_{line}"]
+            label = (
+                "Non-labour cost (GL lines)"
+                if line == "non_labor"
+                else self.serving.catalog.line_label(line)
+            )
             unit = "visits" if line == "completed_visits" else "money"
-            direction = self.target(kpis[0]).direction
+            direction = self.serving.catalog.direction(kpis[0]) if kpis else "neutral"
             actual = budget = 0.0
             found = False
             for kpi in kpis:
@@ -307,8 +333,7 @@ class _Deck:
             months = [self.month_actuals(kpis, m) for m in ytd]
             done = [m for m in months if m is not None]
             ytd_var = sum(a - b for a, b in done) if done else None
-            run_rate = sum(a for a, _ in done[-3:]) / len(done[-3:]) if done else None
-            forecast = sum(a for a, _ in done) + remaining * run_rate if done else None
+            forecast = self.year_forecast(_FORECAST_KPI[line], year_start)
             variance = actual - budget if found else None
             fmt = (lambda v: value_text(v, "visits")) if unit == "visits" else money
             good = _good(variance, direction)
@@ -350,9 +375,10 @@ class _Deck:
         self.notes(
             slide,
             [
-                f"Year forecast: actual for the complete months of {year_start.year} so far, plus "
-                "each remaining month at the average of the last three complete months (a run "
-                "rate, no seasonality). Variance = actual − budget; green is on the good side.",
+                "Year forecast (for the year holding the data's as-of date): actual for the "
+                "complete months so far, plus each remaining month at the average of the last "
+                "three complete months (a run rate, no seasonality). Variance = actual − budget; "
+                "green is on the good side.",
             ],
         )
 
@@ -425,34 +451,26 @@ class _Deck:
     # -- pieces ---------------------------------------------------------------------------
 
     def kpi_row(self, kpi: str, label: str, period: Period, with_status: bool):
-        target = self.target(kpi)
+        unit, direction = self.serving.catalog.unit(kpi), self.serving.catalog.direction(kpi)
         cell = self.kpis.cell(kpi, period)
-        status, fill, tone = "No band", NEUTRAL_FILL, NEUTRAL
-        in_band = target.in_band(cell.shown)
+        judged = self.status(kpi, period)
+        text, fill, tone = _STATUS_SHOWN[judged.status]
         if cell.suppressed:
-            status = SUPPRESSED
-        elif in_band:
-            status, fill, tone = "On target", GOOD_FILL, GOOD
-        elif in_band is False and _beats_band(cell.value, target):
-            # Fewer days in A/R than the band's floor is good news, not a miss.
-            status, fill, tone = "Beats target", GOOD_FILL, GOOD
-        elif in_band is False:
-            status, fill, tone = "Off target", BAD_FILL, BAD
+            text, fill, tone = SUPPRESSED, NEUTRAL_FILL, NEUTRAL
+        has_band = judged.low is not None or judged.high is not None
         row = [
             TableCell(label),
-            TableCell(cell_text(cell, target.unit), bold=True, align="right"),
+            TableCell(cell_text(cell, unit), bold=True, align="right"),
             TableCell(
-                band_text(target.low, target.high, target.unit)
-                if target.low is not None or target.high is not None
-                else DASH,
+                band_text(judged.low, judged.high, unit) if has_band else DASH,
                 align="right",
                 color=MUTED,
             ),
-            TableCell(status, fill=fill, color=tone, bold=True, align="center"),
+            TableCell(text, fill=fill, color=tone, bold=True, align="center"),
         ]
         for other in (period.prior(), period.year_ago()):
-            text, delta = change(cell, self.kpis.cell(kpi, other), target.unit)
-            row.append(TableCell(text, align="right", color=_tone(_good(delta, target.direction))))
+            change_text, delta = change(cell, self.kpis.cell(kpi, other), unit)
+            row.append(TableCell(change_text, align="right", color=_tone(_good(delta, direction))))
         return row if with_status else row[:3] + row[4:]
 
     def row_notes(self, kpi: str, period: Period) -> set[str]:
@@ -507,10 +525,22 @@ class _Deck:
         return [self.kpis.cell(kpi, Period(m, 1)).shown for m in months]
 
     def gl_lines(self) -> list[str]:
-        named = {f"budget_variance_{line}" for line, _ in BUDGET_LINES}
-        return sorted(
-            k for k in self.serving.targets if k.startswith("budget_variance_") and k not in named
+        named = {f"budget_variance_{line}" for line in BUDGET_LINES}
+        published = self.serving.kpis.filter(
+            self.serving.kpis["kpi"].str.starts_with("budget_variance_")
+        )["kpi"].unique()
+        return sorted(k for k in published.to_list() if k not in named)
+
+    def year_forecast(self, kpi: str, year_start: date) -> float | None:
+        """The practice's run-rate forecast of `kpi` for the year starting `year_start`
+        (marts.kpi_forecast), None when that is not the year being forecast."""
+        f = self.serving.forecast
+        if f.is_empty():
+            return None
+        row = f.filter(
+            (f["scope"] == "practice") & (f["kpi"] == kpi) & (f["year_start"] == year_start)
         )
+        return row["forecast"][0] if row.height else None
 
     def month_actuals(self, kpis: list[str], month: date) -> tuple[float, float] | None:
         cells = [self.kpis.cell(k, Period(month, 1)) for k in kpis]
@@ -544,7 +574,7 @@ class _Deck:
                 line={"color": charts.TEAL, "width": 3},
             )
         )
-        high = self.target("no_show_rate").high
+        high = self.status("no_show_rate", self.period).high
         if high is not None:
             fig.add_hline(
                 y=high,
@@ -573,7 +603,11 @@ class _Deck:
                 values.append((value, scope_id))
         values.sort(reverse=True)
         named = scope == "location" or self.options.show_provider_ids
-        labels = [i for _, i in values] if named else [f"#{i}" for i in range(1, len(values) + 1)]
+        labels = (
+            [self.serving.names.of(scope, i) for _, i in values]
+            if named
+            else [f"#{i}" for i in range(1, len(values) + 1)]
+        )
         title = f"wRVUs per FTE by {scope}" + ("" if named else " (anonymised, ranked)")
         fig = charts.base_figure(title, "wRVUs per FTE")
         fig.add_trace(
@@ -661,16 +695,18 @@ class _Deck:
                 line={"color": charts.NAVY, "width": 3, "dash": "dot"},
             )
         )
-        if done:
-            run_rate = sum(a for _, (a, _) in done[-3:]) / len(done[-3:])
-            rest = [
-                month_label(add_months(date(ytd[0].year, 1, 1), i))[:3] for i in range(len(ytd), 12)
-            ]
-            if rest:
+        months = self.serving.forecast_months
+        if not months.is_empty():
+            rest = months.filter(
+                (months["scope"] == "practice")
+                & (months["kpi"] == "payments")
+                & (months["month_start"].dt.year() == ytd[0].year)
+            )
+            if rest.height:
                 fig.add_trace(
                     go.Bar(
-                        x=rest,
-                        y=[run_rate] * len(rest),
+                        x=[month_label(m)[:3] for m in rest["month_start"].to_list()],
+                        y=rest["value"].to_list(),
                         name="Forecast",
                         marker={"color": charts.LIGHT, "line": {"color": charts.GREY, "width": 1}},
                     )
@@ -681,14 +717,6 @@ class _Deck:
 
 def _header(text: str, align: str = "left") -> TableCell:
     return TableCell(text, bold=True, color=WHITE, fill=NAVY, align=align)
-
-
-def _beats_band(value: float, target: Target) -> bool:
-    if target.direction == "lower_is_better":
-        return target.low is not None and value < target.low
-    if target.direction == "higher_is_better":
-        return target.high is not None and value > target.high
-    return False
 
 
 def _good(delta: float | None, direction: str) -> bool | None:

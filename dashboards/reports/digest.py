@@ -8,7 +8,10 @@ rejected and how many).
 
 Alerts fire once: the state file remembers which are out, and a rule alerts again only
 after its KPI has come back inside the line. A week whose volume is below the rule's
-minimum leaves the state as it was.
+minimum, or whose row is partial (not complete), leaves the state as it was.
+
+Whether a KPI is in or out of its band is the row's one status (marts.kpi_status), the
+same the scorecard and the deck show; labels and units come from the KPI catalog.
 """
 
 from __future__ import annotations
@@ -24,8 +27,8 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from dashboards.reports.figures import Cell
-from dashboards.reports.formatting import band_text, change, kpi_label, value_text
-from dashboards.reports.serving import Serving, Target, read_serving
+from dashboards.reports.formatting import band_text, change, value_text
+from dashboards.reports.serving import Serving, Status, read_serving
 
 TOP_MOVES = 6
 _PAGES = {  # KPI name prefix -> dashboard page (dashboards/app.py url paths)
@@ -79,6 +82,7 @@ class Finding:
     text: str  # the value as the reader sees it
     detail: str  # band, threshold or change, in words
     link: str
+    where: str = ""  # the location's name, or "" for the whole practice
 
 
 @dataclass
@@ -140,27 +144,32 @@ def build_digest(
     links = _Links(dashboard_url.rstrip("/"), week)
     alerts = dict(state.get("alerts", {}))
     fired, still_out, cleared = [], [], []
+    catalog, names = serving.catalog, serving.names
     for rule in rules:
-        target = serving.targets.get(rule.kpi)
-        if target is None:
+        if not catalog.knows(rule.kpi):
             raise ValueError(f"alert rule: {rule.kpi!r} is not a published KPI")
+        unit = catalog.unit(rule.kpi)
         scope_ids = sorted({k[1] for k in rows if k[0] == rule.scope and k[2] == rule.kpi})
         for scope_id in scope_ids:
             row = rows.get((rule.scope, scope_id, rule.kpi, week))
             if row is None or row[0] is None:
                 continue
+            judged = serving.statuses.get(rule.kpi, "week", week, rule.scope, scope_id)
+            if judged.status == "partial":  # never alerted on (KPI_SPEC.md "Complete rows")
+                continue
             volume = _volume(rows, rule, scope_id, week, row)
             if volume is not None and volume < rule.min_volume:
                 continue
-            breached, line = _breached(rule, target, row[0])
+            breached, line = _breached(rule, judged, unit, row[0])
             key = f"{rule.kpi}/{rule.scope}/{scope_id}"
             finding = Finding(
                 rule.kpi,
                 scope_id,
                 row[0],
-                value_text(row[0], target.unit),
+                value_text(row[0], unit),
                 line,
                 links.kpi(rule.kpi, scope_id if rule.scope == "location" else None),
+                names.location(scope_id) if rule.scope == "location" else "",
             )
             if breached and key not in alerts:
                 alerts[key] = {"since": week.isoformat(), "value": row[0]}
@@ -171,8 +180,8 @@ def build_digest(
                 del alerts[key]
                 cleared.append(finding)
 
-    out_of_band = _out_of_band(rows, serving.targets, week, links)
-    moves = _moves(rows, serving.targets, week, links)
+    out_of_band = _out_of_band(serving, rows, week, links)
+    moves = _moves(serving, rows, week, links)
     last_seen = state.get("last_delivery_id", "")
     new_problems = _new_problems(serving, last_seen)
     new_state = {
@@ -197,8 +206,8 @@ def build_digest(
         new_problems,
         new_state,
     )
-    digest.html = _html(digest, practice_name, serving.as_of, links)
-    digest.text = _text(digest, links)
+    digest.html = _html(digest, practice_name, serving.as_of, links, serving.catalog.label)
+    digest.text = _text(digest, links, serving.catalog.label)
     return digest
 
 
@@ -214,48 +223,47 @@ def _volume(rows, rule: AlertRule, scope_id: str, week: date, row) -> float | No
     return visits[0] if visits else None
 
 
-def _breached(rule: AlertRule, target: Target, value: float) -> tuple[bool, str]:
+def _breached(rule: AlertRule, judged: Status, unit: str, value: float) -> tuple[bool, str]:
+    """A rule with its own threshold is the practice's line; without one, the KPI row's
+    one status decides (out_of_band)."""
     if rule.threshold is not None:
         side = "above" if rule.direction == "above" else "below"
         breached = value > rule.threshold if side == "above" else value < rule.threshold
-        return breached, f"alert {side} {value_text(rule.threshold, target.unit)}"
-    in_band = target.in_band(value)
-    if in_band is None:
+        return breached, f"alert {side} {value_text(rule.threshold, unit)}"
+    if judged.low is None and judged.high is None:
         raise ValueError(f"alert rule on {rule.kpi}: no threshold and no target band")
-    return not in_band, f"target {_band(target)}"
+    return judged.status == "out_of_band", f"target {_band(judged, unit)}"
 
 
-def _band(target: Target) -> str:
-    return band_text(target.low, target.high, target.unit)
+def _band(judged: Status, unit: str) -> str:
+    return band_text(judged.low, judged.high, unit)
 
 
-def _out_of_band(rows, targets: dict[str, Target], week: date, links) -> list[Finding]:
+def _out_of_band(serving: Serving, rows, week: date, links) -> list[Finding]:
+    """Practice rows whose status this week is out_of_band, worst first (band_gap)."""
     found = []
     for (scope, _, kpi, start), (value, _, _) in rows.items():
-        if scope != "practice" or start != week or kpi not in targets:
+        if scope != "practice" or start != week:
             continue
-        target = targets[kpi]
-        if target.in_band(value) is not False:
+        judged = serving.statuses.get(kpi, "week", week)
+        if judged.status != "out_of_band":
             continue
-        edge = target.high if target.high is not None and value > target.high else target.low
-        distance = abs(value - edge) / abs(edge) if edge else abs(value - edge)
-        found.append(
-            (
-                distance,
-                Finding(
-                    kpi,
-                    "all",
-                    value,
-                    value_text(value, target.unit),
-                    f"target {_band(target)}",
-                    links.kpi(kpi),
-                ),
-            )
+        unit = serving.catalog.unit(kpi)
+        finding = Finding(
+            kpi,
+            "all",
+            value,
+            value_text(value, unit),
+            f"target {_band(judged, unit)}",
+            links.kpi(kpi),
         )
+        found.append((judged.gap or 0.0, finding))
     return [f for _, f in sorted(found, key=lambda item: -item[0])]
 
 
-def _moves(rows, targets: dict[str, Target], week: date, links) -> list[Finding]:
+def _moves(serving: Serving, rows, week: date, links) -> list[Finding]:
+    """The largest relative changes from the week before, on complete rows only: a partial
+    week (payroll only to the 14th) is not a move."""
     prior = week - timedelta(days=7)
     found = []
     for (scope, _, kpi, start), (value, num, den) in rows.items():
@@ -264,7 +272,12 @@ def _moves(rows, targets: dict[str, Target], week: date, links) -> list[Finding]
         before = rows.get(("practice", "all", kpi, prior))
         if before is None or before[0] in (None, 0) or value is None:
             continue
-        unit = targets[kpi].unit if kpi in targets else ""
+        if "partial" in (
+            serving.statuses.get(kpi, "week", week).status,
+            serving.statuses.get(kpi, "week", prior).status,
+        ):
+            continue
+        unit = serving.catalog.unit(kpi)
         text, _ = change(Cell(value, num, den), Cell(*before), unit)
         relative = (value - before[0]) / abs(before[0])
         detail = f"{value_text(before[0], unit)} → {value_text(value, unit)} ({text})"
@@ -313,7 +326,7 @@ class _Links:
         return self.page(page, location)
 
 
-def _html(d: Digest, practice: str, as_of: date, links: _Links) -> str:
+def _html(d: Digest, practice: str, as_of: date, links: _Links, kpi_label) -> str:
     e = html.escape
 
     def section(title: str, findings: list[Finding], empty: str) -> str:
@@ -321,7 +334,7 @@ def _html(d: Digest, practice: str, as_of: date, links: _Links) -> str:
             return f"<h2 style='{_H2}'>{e(title)}</h2><p style='{_MUTED}'>{e(empty)}</p>"
         items = "".join(
             f"<tr><td style='{_TD}'><a href='{e(f.link)}'>{e(kpi_label(f.kpi))}</a>"
-            f"{'' if f.scope_id == 'all' else ' · ' + e(f.scope_id)}</td>"
+            f"{' · ' + e(f.where) if f.where else ''}</td>"
             f"<td style='{_TD};text-align:right;font-weight:bold'>{e(f.text)}</td>"
             f"<td style='{_TD};color:#5c6b7a'>{e(f.detail)}</td></tr>"
             for f in findings
@@ -354,7 +367,7 @@ def _html(d: Digest, practice: str, as_of: date, links: _Links) -> str:
     )
 
 
-def _text(d: Digest, links: _Links) -> str:
+def _text(d: Digest, links: _Links, kpi_label) -> str:
     lines = [d.subject, "", f"Scorecard: {links.page('scorecard')}", ""]
     for title, findings in (
         ("New alerts", d.fired),
@@ -365,7 +378,7 @@ def _text(d: Digest, links: _Links) -> str:
     ):
         lines.append(f"{title}:")
         lines += [
-            f"  - {kpi_label(f.kpi)}{'' if f.scope_id == 'all' else ' · ' + f.scope_id}: "
+            f"  - {kpi_label(f.kpi)}{' · ' + f.where if f.where else ''}: "
             f"{f.text} ({f.detail}) {f.link}"
             for f in findings
         ] or ["  none"]

@@ -1,8 +1,7 @@
-"""How a KPI value reads on a slide or in an email: units from `marts.kpi_targets`."""
+"""How a KPI value reads on a slide or in an email, in its unit from the KPI catalog
+(`marts.kpi_catalog`); labels come from the catalog too."""
 
 from __future__ import annotations
-
-import re
 
 from dashboards.reports.figures import Cell
 
@@ -10,36 +9,6 @@ DASH = "–"  # a null value: zero denominator or no activity (KPI_SPEC.md)
 SUPPRESSED = "n<11"
 
 _SHARE_UNITS = {"share", "share per year"}
-_LABELS = {
-    "completed_visits": "Visits",
-    "payments": "Collections",
-    "days_in_ar": "Days in A/R",
-    "ar_balance": "A/R balance",
-    "ar_over_90_share": "A/R over 90 days",
-    "no_show_rate": "No-show rate",
-    "late_cancel_rate": "Late-cancel rate",
-    "work_rvus": "Work RVUs",
-    "work_rvus_per_provider_fte": "wRVUs per provider FTE",
-    "labor_cost": "Labour cost",
-    "labor_cost_per_visit": "Labour cost per visit",
-    "operating_margin_pct": "Operating margin %",
-    "staff_turnover_rate": "Staff turnover (annualised)",
-}
-
-
-def kpi_label(kpi: str) -> str:
-    """A KPI's name as a reader says it: `lobby_wait_min_p90` is "Lobby wait, p90 (min)"."""
-    if kpi in _LABELS:
-        return _LABELS[kpi]
-    name, unit = kpi, ""
-    for suffix, words in (("_p50", ", median"), ("_p90", ", p90")):
-        if name.endswith(suffix):
-            name, unit = name.removesuffix(suffix), words
-    if name.endswith("_min"):
-        name, unit = name.removesuffix("_min"), unit + " (min)"
-    name = re.sub(r"(\d)_(\d)", r"\1–\2", name.replace("ar_aging_", "A/R aged "))
-    name = name.replace("_", " ")
-    return name[0].upper() + name[1:] + unit
 
 
 def value_text(value: float | None, unit: str) -> str:

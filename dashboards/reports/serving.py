@@ -1,5 +1,6 @@
 """Read-only access to a home's serving file for reports: the published KPI rows, their
-targets and the data-quality marts. Nothing here holds a lock the pipeline needs: the
+one status (marts.kpi_status), the KPI catalog, display names, the run-rate forecast and
+the data-quality marts. Nothing here holds a lock the pipeline needs: the
 connection is read-only and closed as soon as the report has its rows.
 
 A report reads as `access.current()` (the CLI acts as its admin user, the dashboard's deck
@@ -18,22 +19,35 @@ import polars as pl
 
 from dashboards import access
 from dashboards.access import policy, small_cells
+from dashboards.catalog import Catalog, Names
 
 
 @dataclass(frozen=True)
-class Target:
-    kpi: str
-    direction: str  # higher_is_better | lower_is_better | neutral
+class Status:
+    """A row of marts.kpi_status: the band in force and the one status of a KPI row."""
+
     low: float | None
     high: float | None
-    unit: str
-    source: str
+    direction: str  # higher_is_better | lower_is_better | neutral
+    source: str  # configuration | budget | specialty | default | none
+    status: str  # partial | no_target | in_band | out_of_band
+    gap: float | None  # how far outside the band, relative to its edge (0 inside)
 
-    def in_band(self, value: float | None) -> bool | None:
-        """None when there is no value or no band to judge it by."""
-        if value is None or (self.low is None and self.high is None):
-            return None
-        return (self.low is None or value >= self.low) and (self.high is None or value <= self.high)
+
+NO_STATUS = Status(None, None, "neutral", "none", "no_target", None)
+STATUS_GRAINS = ("week", "month", "quarter", "year")
+
+
+@dataclass(frozen=True)
+class StatusTable:
+    """Statuses by (period_grain, period_start, scope, scope_id, kpi)."""
+
+    rows: dict[tuple, Status]
+
+    def get(
+        self, kpi: str, grain: str, start: date, scope: str = "practice", scope_id: str = "all"
+    ) -> Status:
+        return self.rows.get((grain, start, scope, scope_id, kpi), NO_STATUS)
 
 
 @dataclass(frozen=True)
@@ -41,7 +55,11 @@ class Serving:
     """Everything a report reads, loaded in one short read-only session."""
 
     kpis: pl.DataFrame  # marts.kpi_values rows of the grains asked for
-    targets: dict[str, Target]
+    statuses: StatusTable  # marts.kpi_status rows of the rows the reader may read
+    catalog: Catalog  # labels, units, directions (marts.kpi_catalog)
+    names: Names  # locations, payers and the providers the reader may see
+    forecast: pl.DataFrame  # marts.kpi_forecast (practice and location scope)
+    forecast_months: pl.DataFrame  # marts.kpi_forecast_months
     as_of: date
     published_at: datetime
     deliveries: pl.DataFrame  # marts.dq_deliveries
@@ -60,14 +78,27 @@ def read_serving(path: Path, grains: tuple[str, ...] = ("month",)) -> Serving:
             "denominator from marts.kpi_values where list_contains(?, period_grain)",
             params=[list(grains)],
         ).pl()
-        kpis = _scoped_kpis(principal, kpis, _directory(con))
-        targets = {
-            row[0]: Target(*row)
-            for row in con.sql(
-                "select kpi, direction, target_low, target_high, unit, source "
-                "from marts.kpi_targets"
-            ).fetchall()
-        }
+        directory = _directory(con)
+        kpis = _scoped_kpis(principal, kpis, directory)
+        statuses = _statuses(con, principal, directory, grains)
+        catalog = Catalog.from_rows(
+            con.sql("select kpi, label, unit, direction, description from marts.kpi_catalog")
+            .pl()
+            .to_dicts()
+        )
+        names = _names(con, principal, directory)
+        forecast, forecast_months = (
+            (
+                _readable(principal, con.sql("select * from marts.kpi_forecast").pl(), directory),
+                _readable(
+                    principal,
+                    con.sql("select * from marts.kpi_forecast_months order by month_start").pl(),
+                    directory,
+                ),
+            )
+            if policy.may_see_costs(principal)
+            else (pl.DataFrame(), pl.DataFrame())
+        )
         as_of, published_at = con.sql(
             "select as_of_date, published_at from marts.publish_info"
         ).fetchall()[0]
@@ -91,7 +122,54 @@ def read_serving(path: Path, grains: tuple[str, ...] = ("month",)) -> Serving:
         deliveries = deliveries.select(policy.DQ_COUNT_COLUMNS)
     elif quality == "none":
         deliveries, rejected, dq_counts = deliveries.clear(), rejected.clear(), {}
-    return Serving(kpis, targets, as_of, published_at, deliveries, rejected, dq_counts)
+    return Serving(
+        kpis,
+        statuses,
+        catalog,
+        names,
+        forecast,
+        forecast_months,
+        as_of,
+        published_at,
+        deliveries,
+        rejected,
+        dq_counts,
+    )
+
+
+def _statuses(
+    con: duckdb.DuckDBPyConnection,
+    principal: access.Principal,
+    directory: policy.Directory,
+    grains: tuple[str, ...],
+) -> StatusTable:
+    """The status of each row the reader may read, of the grains asked for plus quarters
+    and years (a report of a quarter judges the quarter's own row)."""
+    wanted = sorted(set(grains) | {"quarter", "year"})
+    rows = con.sql(
+        "select period_grain, period_start, scope, scope_id, kpi, target_low, target_high, "
+        "direction, target_source, status, band_gap from marts.kpi_status "
+        "where list_contains(?, period_grain)",
+        params=[wanted],
+    ).pl()
+    rows = _readable(principal, rows, directory)
+    return StatusTable({tuple(r[:5]): Status(*r[5:]) for r in rows.iter_rows()})
+
+
+def _names(
+    con: duckdb.DuckDBPyConnection, principal: access.Principal, directory: policy.Directory
+) -> Names:
+    providers = con.sql("select provider_id, display_name from marts.dim_providers").pl()
+    visible = policy.kpi_ids(principal, "provider", directory)
+    return Names(
+        locations=dict(
+            con.sql("select location_id, location_name from marts.dim_locations").fetchall()
+        ),
+        providers={
+            pid: name for pid, name in providers.iter_rows() if visible is None or pid in visible
+        },
+        payers=dict(con.sql("select payer_id, payer_name from marts.dim_payers").fetchall()),
+    )
 
 
 def _directory(con: duckdb.DuckDBPyConnection) -> policy.Directory:
@@ -100,17 +178,26 @@ def _directory(con: duckdb.DuckDBPyConnection) -> policy.Directory:
     return policy.Directory(frozenset(row[0] for row in locations), dict(homes))
 
 
-def _scoped_kpis(
-    principal: access.Principal, kpis: pl.DataFrame, directory: policy.Directory
+def _readable(
+    principal: access.Principal, rows: pl.DataFrame, directory: policy.Directory
 ) -> pl.DataFrame:
-    """The rows the principal may read, small cells suppressed for the board. A report
-    names no peer, so a physician gets their own rows and no peer distribution."""
+    """Rows with a scope and scope_id that the principal may read (policy.kpi_ids)."""
+    if rows.is_empty():
+        return rows
     keep = pl.lit(False)
     for scope in ("practice", "location", "provider"):
         allowed = policy.kpi_ids(principal, scope, directory)
         ids = pl.lit(True) if allowed is None else pl.col("scope_id").is_in(sorted(allowed))
         keep = keep | ((pl.col("scope") == scope) & ids)
-    kpis = kpis.filter(keep)
+    return rows.filter(keep)
+
+
+def _scoped_kpis(
+    principal: access.Principal, kpis: pl.DataFrame, directory: policy.Directory
+) -> pl.DataFrame:
+    """The rows the principal may read, small cells suppressed for the board. A report
+    names no peer, so a physician gets their own rows and no peer distribution."""
+    kpis = _readable(principal, kpis, directory)
     if not policy.suppresses_small_cells(principal):
         return kpis
     key = [*small_cells.KEY, "kpi"]

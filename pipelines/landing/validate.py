@@ -327,10 +327,33 @@ def _known_timezone(rule: RowRule) -> _Check:
     return _Check(column, failed, reason)
 
 
+# The NPI's check digit is the Luhn digit of "80840" + its first nine digits (the card
+# issuer prefix of health-care identifiers, CMS "NPI check digit"). Luhn doubles every
+# second digit from the right of the payload, here the 1st, 3rd, 5th, 7th and 9th of
+# the nine; the prefix's own share of the sum is always 24.
+_NPI_PREFIX_SUM = 24
+
+
+def _valid_npi(rule: RowRule) -> _Check:
+    """A bad NPI would attach a benchmark or a report to the wrong clinician; a typo in
+    ten digits almost always breaks the check digit, so landing rejects it."""
+    (column,) = rule.columns
+    v = pl.col(_typed(column))
+    digit = [v.str.slice(i, 1).cast(pl.Int32, strict=False) for i in range(10)]
+    doubled = [(d * 2) - pl.when(d * 2 > 9).then(9).otherwise(0) for d in digit[0:9:2]]
+    total = pl.lit(_NPI_PREFIX_SUM) + pl.sum_horizontal(doubled + digit[1:9:2])
+    check_digit = (10 - total % 10) % 10
+    well_formed = v.str.contains(r"^[0-9]{10}$")
+    failed = v.is_not_null() & (~well_formed | (check_digit != digit[9]).fill_null(True))
+    reason = pl.concat_str([pl.lit(f"{rule.message} ('"), pl.col(column), pl.lit("')")])
+    return _Check(column, failed, reason)
+
+
 # Each RowRule name in contracts.py has its implementation here; landing refuses to run
 # a contract whose rule it does not know rather than skip it silently.
 ROW_RULES: dict[str, Callable[[RowRule], _Check]] = {
     "known_timezone": _known_timezone,
+    "valid_npi": _valid_npi,
     "cancelled_needs_cancelled_at": _cancelled_needs_cancelled_at,
     "posted_not_before_service": _not_before,
     "period_end_not_before_start": _not_before,

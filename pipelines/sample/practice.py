@@ -13,7 +13,7 @@ from pipelines.sample.billing import bill
 from pipelines.sample.calendar import holidays, quarters, span_for
 from pipelines.sample.finance import budget, gl_expenses, labor_by_month
 from pipelines.sample.ids import Counters, prefixed
-from pipelines.sample.reference import locations_frame, payers_frame
+from pipelines.sample.reference import locations_frame, payers_frame, providers_frame
 from pipelines.sample.scheduling import appointment_rows, book, slot_rows, slots_between
 from pipelines.sample.staff import PANEL_STRIDE, build_workforce, staff_rows, timesheets
 from pipelines.sample.writer import DeliveryWriter
@@ -65,7 +65,7 @@ def generate_practice(
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, int]:
     """Writes one delivery in the inbox layout: out_dir/<source>/<entity>.csv.gz for all
-    11 entities; returns row counts per entity.
+    12 entities; returns row counts per entity.
 
     The delivery is the export a practice would hand over on `end_date`: `weeks` weeks of
     history ending that day, template slots and booked appointments for twelve weeks
@@ -84,6 +84,7 @@ def generate_practice(
         out.write("locations", locations_frame())
         out.write("payers", payers_frame())
         out.write("staff", staff_rows(workforce))
+        out.write("providers", providers_frame(workforce.clinicians))
         for first, last in quarters(span.start, span.horizon):
             say(f"{first:%Y-%m-%d} to {last:%Y-%m-%d}: scheduling")
             slots = slots_between(workforce, first, last, closed)

@@ -1,4 +1,5 @@
-"""The practice's fixed cast: its three sites and the payers its patients carry."""
+"""The practice's fixed cast: its three sites, the payers its patients carry, and how the
+practice names its clinicians (providers.csv)."""
 
 from __future__ import annotations
 
@@ -67,6 +68,58 @@ def payers_frame() -> pl.DataFrame:
             "financial_class": [p.financial_class for p in PAYERS],
         }
     )
+
+
+# Invented surnames for providers.csv (none of staff.py's LAST_NAMES, so a display name never
+# looks like a staff name), taken in provider order; no draw from the
+# generator's random stream, so adding the file changes no other sample row.
+_SURNAMES = (
+    "Rivera", "Achterberg", "Lindqvist", "Moreau", "Tanaka", "Castillo", "Haddad", "Varga",
+    "Brennan", "Achebe", "Halvorsen", "Duarte", "Petrov", "Sato", "Whitfield", "Ibarra",
+)  # fmt: skip
+_INITIALS = "ABCDEFGHJKLMNPRSTW"
+_TITLES = {"physician": "Dr. {i}. {s}", "nurse_practitioner": "{i}. {s}, NP",
+           "physician_assistant": "{i}. {s}, PA-C"}  # fmt: skip
+# What each site practises, as providers.csv names a specialty.
+_SPECIALTY = {"L01": "family_medicine", "L02": "family_medicine", "L03": "internal_medicine"}
+# Invented NPIs start here (the first nine digits), one per provider, each with its check digit.
+_NPI_BASE = 199_000_000
+
+
+def npi_check_digit(first_nine: str) -> int:
+    """The Luhn check digit of "80840" + the NPI's first nine digits (CMS's NPI rule)."""
+    total = 24  # the prefix 80840's share of the Luhn sum
+    for position, char in enumerate(first_nine):
+        digit = int(char) * (2 if position % 2 == 0 else 1)
+        total += digit - 9 if digit > 9 else digit
+    return (10 - total % 10) % 10
+
+
+def providers_frame(clinicians: pl.DataFrame) -> pl.DataFrame:
+    """providers.csv: a display name ("Dr. A. Rivera"), a valid invented NPI, the home
+    site's specialty and home location for each clinician."""
+    rows = []
+    for provider_id, role, home in clinicians.select("provider_id", "role", "home").iter_rows():
+        number = int(provider_id.removeprefix("PRV"))
+        first_nine = str(_NPI_BASE + number)
+        location_id = LOCATIONS[home].location_id
+        rows.append(
+            (
+                provider_id,
+                _TITLES[role].format(
+                    i=_INITIALS[(number * 7) % len(_INITIALS)],
+                    s=_SURNAMES[(number - 1) % len(_SURNAMES)],
+                ),
+                first_nine + str(npi_check_digit(first_nine)),
+                _SPECIALTY[location_id],
+                location_id,
+            )
+        )
+    return pl.DataFrame(
+        rows,
+        schema=["provider_id", "display_name", "npi", "specialty", "location_id"],
+        orient="row",
+    ).sort("provider_id")
 
 
 def _mix(x: np.ndarray) -> np.ndarray:

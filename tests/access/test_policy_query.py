@@ -302,14 +302,22 @@ def test_fact_table_detail_per_role(fact):
             read(principal, lambda p=prov, lo=loc: call(lo, p))
 
 
-def test_payer_yield_is_a_cost_read_of_fact_tables():
-    everyone = read(ADMIN, lambda: query.payer_yield(START, END, "L01"))
-    pd.testing.assert_frame_equal(
-        read(LOCATION, lambda: query.payer_yield(START, END, None)), everyone
-    )
-    for principal in (PHYSICIAN, BOARD):
+def test_whatif_baseline_and_forecast_are_cost_reads_of_their_scope():
+    base, classes = read(ADMIN, lambda: query.whatif_baseline("location", "L01"))
+    own_base, own_classes = read(LOCATION, lambda: query.whatif_baseline("location", "L01"))
+    assert base == own_base and base["visits"] > 0
+    pd.testing.assert_frame_equal(own_classes, classes)
+    year, months = read(LOCATION, lambda: query.forecast("payments", "location", "L01"))
+    assert year["months_left"] == len(months)
+    with pytest.raises(AccessDenied):
+        read(LOCATION, lambda: query.whatif_baseline("location", "L02"))
+    for principal in (PHYSICIAN, BOARD):  # costs (physician) and claim detail (board)
         with pytest.raises(AccessDenied):
-            read(principal, lambda: query.payer_yield(START, END, None))
+            read(principal, lambda p=principal: query.whatif_baseline("practice", "all"))
+    with pytest.raises(AccessDenied):
+        read(PHYSICIAN, lambda: query.forecast("payments", "practice", "all"))
+    year, _ = read(BOARD, lambda: query.forecast("payments", "practice", "all"))
+    assert year["forecast"] > 0  # the board reads the practice's budget forecast
 
 
 # -- data quality ------------------------------------------------------------------------

@@ -1,39 +1,11 @@
-"""The budget page's planning arithmetic, checked against hand-computed numbers."""
+"""The what-if scenario on a baseline, checked against hand-computed numbers (the run-rate
+forecast is a dbt model with its own unit test: kpi_forecast_run_rate_and_interval)."""
 
 from __future__ import annotations
 
-import math
-from datetime import date
-
-import pandas as pd
 import pytest
 
-from dashboards.planning import Baseline, Scenario, outcome, run_rate_forecast
-
-
-def months(year: int, values: list[float], first_month: int = 1) -> pd.Series:
-    return pd.Series(values, index=[date(year, first_month + i, 1) for i in range(len(values))])
-
-
-def test_run_rate_is_the_last_three_months_and_the_interval_widens_with_months_left():
-    # Jan..Oct 2026 complete: 100 each, except Aug-Oct at 110, 120, 130.
-    monthly = months(2026, [100] * 7 + [110, 120, 130])
-    result = run_rate_forecast(monthly, 2026)
-    assert result.year_to_date == 1060
-    assert result.run_rate == 120
-    assert result.months_left == 2
-    assert result.total == 1060 + 2 * 120
-    sd = pd.Series([100] * 7 + [110, 120, 130]).std(ddof=1)
-    assert result.high - result.total == pytest.approx(1.96 * sd * math.sqrt(2))
-    assert list(result.projected["month"]) == [date(2026, 11, 1), date(2026, 12, 1)]
-
-
-def test_forecast_of_a_year_with_no_complete_month_yet_uses_last_year():
-    result = run_rate_forecast(months(2025, [10, 20, 30], first_month=10), 2026)
-    assert result.year_to_date == 0
-    assert result.months_left == 12
-    assert result.total == 12 * 20
-
+from dashboards.planning import Baseline, Scenario, outcome
 
 BASE = Baseline(
     visits=1000,

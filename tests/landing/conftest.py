@@ -20,6 +20,13 @@ FULL_NAME = "Zebulon Secretname"
 
 VALID: dict[str, dict[str, str]] = {
     "locations": {"location_id": "L1", "location_name": "Main St", "timezone": "America/Chicago"},
+    "providers": {
+        "provider_id": "P1",
+        "display_name": "Dr. A. Rivera",
+        "npi": "1234567893",  # CMS's worked example of the check digit
+        "specialty": "family_medicine",
+        "location_id": "L1",
+    },
     "appointments": {
         "appointment_id": "A1",
         "patient_id": PATIENT,

@@ -61,6 +61,13 @@ CASES = [
      "a cancelled appointment needs cancelled_at"),
     ("locations", {"timezone": "Mars/Olympus"}, "timezone",
      "timezone is not an IANA time zone name ('Mars/Olympus'"),
+    # 1234567893 is valid; changing the check digit or any other digit breaks it
+    ("providers", {"npi": "1234567890"}, "npi",
+     "npi is not a valid National Provider Identifier (10 digits whose last is the Luhn "
+     "check digit of 80840 and the first nine) ('1234567890')"),
+    ("providers", {"npi": "1234567883"}, "npi", "not a valid National Provider Identifier"),
+    ("providers", {"npi": "123456789"}, "npi", "not a valid National Provider Identifier"),
+    ("providers", {"npi": "12345678 93"}, "npi", "not a valid National Provider Identifier"),
     # plausibility decided at landing (validate.py's docstring)
     ("charges", {"charge_amount": "1000000000000"}, "charge_amount", "is too large"),
     ("budget", {"amount": "-1000000000000"}, "amount", "is too large"),

@@ -131,9 +131,9 @@ def test_month_deck_numbers_are_the_published_ones(month_deck):
     summary = _rows_by_label(prs.slides[1])
     oct_, sep, oct_25 = date(2026, 10, 1), date(2026, 9, 1), date(2025, 10, 1)
     for kpi, label in [
-        ("completed_visits", "Visits"),
-        ("payments", "Collections"),
-        ("operating_margin_pct", "Operating margin"),
+        ("completed_visits", "Completed visits"),
+        ("payments", "Payments (collections)"),
+        ("operating_margin_pct", "Operating margin %"),
         ("cost_per_visit", "Cost per visit"),
         ("days_in_ar", "Days in A/R"),
         ("no_show_rate", "No-show rate"),
@@ -162,7 +162,7 @@ def test_small_cells_are_suppressed_and_the_slide_says_so(month_deck):
     text = " ".join(s.text_frame.text for s in cost.shapes if s.has_text_frame)
     assert "n<11: a count of 1–10" in text
     assert value_text(value, "share per year") not in text + " ".join(sum(_table(cost), []))
-    visits = _rows_by_label(prs.slides[3])["Visits"][0]
+    visits = _rows_by_label(prs.slides[3])["Completed visits"][0]
     assert visits != "n<11"  # thousands of visits are shown
 
 
@@ -199,14 +199,14 @@ def test_quarter_combines_its_months_as_the_spec_allows(quarter_deck):
     summary = _rows_by_label(prs.slides[1])
     months = [date(2026, 7, 1), date(2026, 8, 1), date(2026, 9, 1)]
     visits = sum(r[0] for r in _month_rows(home, "completed_visits", *months))
-    assert summary["Visits"][0] == value_text(visits, "visits")
+    assert summary["Completed visits"][0] == value_text(visits, "visits")
     ((days_in_ar, _, _),) = _month_rows(home, "days_in_ar", months[-1])
     assert summary["Days in A/R"][0] == value_text(days_in_ar, "days")
     no_shows = _month_rows(home, "no_show_rate", *months)
     rate = sum(r[1] for r in no_shows) / sum(r[2] for r in no_shows)
     assert summary["No-show rate"][0] == value_text(rate, "share")
     access = prs.slides[2]
-    assert _rows_by_label(access)["Lobby wait, median"][0] == "–"
+    assert _rows_by_label(access)["Lobby wait (median)"][0] == "–"
     assert any(
         "A quarter shows no median" in s.text_frame.text for s in access.shapes if s.has_text_frame
     )
@@ -226,7 +226,7 @@ class _KeepFigure:
     [
         (Role.MANAGER, "wRVUs per FTE by provider (anonymised, ranked)", "#1"),
         # The board reads no provider rows: its deck ranks the locations instead.
-        (Role.BOARD, "wRVUs per FTE by location", "L01"),
+        (Role.BOARD, "wRVUs per FTE by location", "Lakeview Family Medicine"),
     ],
 )
 def test_productivity_chart_shows_what_the_reader_may_read(sample_home, role, title, labels):

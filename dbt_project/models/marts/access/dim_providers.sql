@@ -1,5 +1,9 @@
 -- Clinicians who see patients: every provider_id named by scheduling, billing or HR, with
--- role, staff home location and FTE from their staff row (int_provider_homes); no names.
+-- role, staff home location and FTE from their staff row (int_provider_homes), and the
+-- practice's display name, NPI and specialty from providers.csv where it is delivered
+-- (a clinician's professional name, CONTRACTS.md; staff names never get here). Without
+-- providers.csv, display_name is the provider id, so screens always have a name to show.
+-- providers.csv's location_id is the home only where staff.csv gives none.
 -- A provider without a staff row keeps null role, home and FTE, and counts at practice
 -- and provider scope only wherever KPI_SPEC.md attributes by home location.
 -- Grain: one row per provider (provider_id).
@@ -21,6 +25,10 @@ charges as (
     select * from {{ ref('stg_billing__charges') }}
 ),
 
+named as (
+    select * from {{ ref('stg_reference__providers') }}
+),
+
 providers as (
     select provider_id from homes
     union
@@ -33,11 +41,16 @@ providers as (
 
 select
     providers.provider_id,
+    coalesce(named.display_name, providers.provider_id) as display_name,
+    named.npi,
+    named.specialty,
     homes.role,
-    homes.home_location_id,
+    coalesce(homes.home_location_id, named.location_id) as home_location_id,
     homes.fte,
     homes.employee_id is not null as is_in_staff
 from providers
 left join homes
     on providers.provider_id = homes.provider_id
+left join named
+    on providers.provider_id = named.provider_id
 where providers.provider_id is not null

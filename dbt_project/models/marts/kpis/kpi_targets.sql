@@ -1,8 +1,11 @@
--- Target band and direction of every KPI (KPI_SPEC.md "Targets": each KPI has a
--- direction and a default band from published benchmarks that the practice can
--- override in configuration). Defaults come from the seed kpi_target_defaults (sources
--- in docs/kpi_targets.md); its pattern row `budget_variance_*` is expanded for every
+-- Target band and direction of every KPI (KPI_SPEC.md "Targets and status": each KPI
+-- has a direction and a default band from published benchmarks that the practice can
+-- override in configuration). Names, directions and units come from the KPI catalog
+-- (seed kpi_catalog), bands from the seed kpi_target_defaults (sources in
+-- docs/kpi_targets.md); the pattern row `budget_variance_*` is expanded for every
 -- budget line without a row of its own, so each name kpi_values can hold has a target.
+-- This is the KPI's default band; marts.kpi_status adds the budget and specialty bands
+-- and decides each row's status.
 -- The practice's overrides arrive as the dbt var `target_overrides`, a mapping
 -- kpi -> {low, high, direction} (pipelines/build.py passes the config file's `targets`);
 -- a key that is present replaces the default, even with null (an open band edge), a
@@ -20,6 +23,10 @@
 
 with
 
+catalog as (
+    select * from {{ ref('kpi_catalog') }}
+),
+
 target_defaults as (
     select * from {{ ref('kpi_target_defaults') }}
 ),
@@ -33,26 +40,34 @@ budget_kpis as (
     from budget
 ),
 
-expanded as (
-    select * from target_defaults where not is_pattern
+-- Every KPI name of the catalog, its pattern row expanded for each budget line without
+-- a row of its own; the band of the same name's target default (or of the pattern).
+names as (
+    select kpi, kpi as catalog_kpi from catalog where not is_pattern
     union all
+    select budget_kpis.kpi, 'budget_variance_*' as catalog_kpi
+    from budget_kpis
+    where budget_kpis.kpi not in (select kpi from catalog)
+),
+
+expanded as (
     select
-        budget_kpis.kpi,
-        target_defaults.is_pattern,
-        target_defaults.direction,
+        names.kpi,
+        catalog.direction,
         target_defaults.target_low,
         target_defaults.target_high,
-        target_defaults.unit,
+        catalog.unit,
         target_defaults.benchmark_value,
-        target_defaults.source,
+        coalesce(target_defaults.source, 'practice history') as source,
         target_defaults.source_url,
         target_defaults.source_year,
-        target_defaults.evidence_strength,
+        coalesce(target_defaults.evidence_strength, 'none') as evidence_strength,
         target_defaults.note
-    from budget_kpis
-    inner join target_defaults
-        on target_defaults.kpi = 'budget_variance_*'
-    where budget_kpis.kpi not in (select kpi from target_defaults)
+    from names
+    inner join catalog
+        on names.catalog_kpi = catalog.kpi
+    left join target_defaults
+        on names.catalog_kpi = target_defaults.kpi
 ),
 
 overrides as (
