@@ -11,9 +11,17 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from pipelines.contracts import BY_ENTITY, SOURCES
+from pipelines.mapping_config import Route
 
 CONFIG_ENV = "CLINICOPS_CONFIG"
 
@@ -47,9 +55,18 @@ class SourceConfig(_Strict):
     # Entities this source delivers as full snapshots: a key missing from the newest
     # delivery is marked deleted (never erased).
     snapshot: list[str] = Field(default_factory=list)
+    # The mapping language (pipelines/mapping_config.py, docs/mapping.md): file patterns
+    # to entities, with row filters, constants, value maps, derived columns and formats.
+    routes: list[Route] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _known_entities(self) -> SourceConfig:
+        labels = [r.label for r in self.routes]
+        repeated = sorted({label for label in labels if labels.count(label) > 1})
+        if repeated:
+            raise ValueError(
+                f"routes: two routes are named {repeated[0]!r}; give each a distinct `name`"
+            )
         for entity in [*self.mapping, *self.snapshot]:
             if entity not in BY_ENTITY:
                 raise ValueError(f"unknown entity {entity!r}")
@@ -157,8 +174,14 @@ class Access(_Strict):
     users: dict[str, User] = Field(default_factory=dict)
 
 
+class Landing(_Strict):
+    # A file is taken only once its size and modification time stay unchanged this long.
+    settle_seconds: float = Field(default=1.0, ge=0, le=60)
+
+
 class Config(_Strict):
     practice: Practice = Practice()
+    landing: Landing = Landing()
     sources: dict[str, SourceConfig] = Field(default_factory=dict)
     targets: dict[str, TargetOverride] = Field(default_factory=dict)
     alerts: Alerts = Alerts()
@@ -180,6 +203,18 @@ class Config(_Strict):
         return entity in self.source(source).snapshot
 
 
+def _explain(exc: ValidationError) -> str:
+    """One line per problem, each naming its config key: `sources.billing.routes.0.where`."""
+    lines = []
+    for error in exc.errors():
+        key = ".".join(str(part) for part in error["loc"] if not str(part).startswith("function-"))
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            message = "unknown key (a typo?)"
+        lines.append(f"{key}: {message}" if key else message)
+    return "; ".join(dict.fromkeys(lines))
+
+
 class ConfigError(ValueError):
     """The configuration file is missing or invalid; the message names the file."""
 
@@ -195,5 +230,7 @@ def load_config(path: Path | None = None) -> Config:
         return Config.model_validate(data)
     except FileNotFoundError:
         raise ConfigError(f"{path}: configuration file not found") from None
+    except ValidationError as exc:
+        raise ConfigError(f"{path}: invalid configuration: {_explain(exc)}") from None
     except (yaml.YAMLError, ValueError) as exc:
         raise ConfigError(f"{path}: invalid configuration: {exc}") from None
