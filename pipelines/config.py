@@ -24,6 +24,8 @@ from pipelines.contracts import BY_ENTITY, SOURCES
 from pipelines.mapping_config import Route
 
 CONFIG_ENV = "CLINICOPS_CONFIG"
+# Ready mappings for common export shapes (docs/mapping.md), named in `presets:`.
+PRESETS_DIR = Path(__file__).resolve().parent.parent / "mappings"
 
 
 class _Strict(BaseModel):
@@ -182,6 +184,8 @@ class Landing(_Strict):
 class Config(_Strict):
     practice: Practice = Practice()
     landing: Landing = Landing()
+    # Preset mappings merged in when the file is read (see `with_presets`).
+    presets: list[str] = Field(default_factory=list)
     sources: dict[str, SourceConfig] = Field(default_factory=dict)
     targets: dict[str, TargetOverride] = Field(default_factory=dict)
     alerts: Alerts = Alerts()
@@ -201,6 +205,32 @@ class Config(_Strict):
 
     def is_snapshot(self, source: str, entity: str) -> bool:
         return entity in self.source(source).snapshot
+
+
+def with_presets(data: dict, base: Path) -> dict:
+    """The config with each preset's routes (and formats not set here) merged in.
+
+    A preset is a config file holding `sources:` only: a name (`kaggle_no_shows`) is read
+    from the repository's `mappings/` folder, a path relative to the config file.
+    """
+    if not isinstance(data, dict) or not data.get("presets"):
+        return data
+    merged = {**data, "sources": {k: dict(v or {}) for k, v in (data.get("sources") or {}).items()}}
+    for name in data["presets"]:
+        named = Path(name).suffix == "" and "/" not in name
+        path = PRESETS_DIR / f"{name}.yaml" if named else base / name
+        try:
+            preset = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except FileNotFoundError:
+            known = ", ".join(sorted(p.stem for p in PRESETS_DIR.glob("*.yaml")))
+            raise ValueError(f"presets: no preset {name!r} (known: {known})") from None
+        for source, settings in (preset.get("sources") or {}).items():
+            target = merged["sources"].setdefault(source, {})
+            target["routes"] = [*(target.get("routes") or []), *(settings.get("routes") or [])]
+            for key in ("format", "mapping", "snapshot"):
+                if key in settings and key not in target:
+                    target[key] = settings[key]
+    return merged
 
 
 def _explain(exc: ValidationError) -> str:
@@ -227,7 +257,7 @@ def load_config(path: Path | None = None) -> Config:
         return Config()
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        return Config.model_validate(data)
+        return Config.model_validate(with_presets(data, path.parent))
     except FileNotFoundError:
         raise ConfigError(f"{path}: configuration file not found") from None
     except ValidationError as exc:

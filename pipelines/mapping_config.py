@@ -271,6 +271,9 @@ class Route(_Strict):
     name: str | None = None
     where: str | None = None
     snapshot: bool | None = None  # default: the source's `snapshot` list
+    # Keep the file's other columns in `_extra` (never those whose name looks personal).
+    # Off for exports that carry health or demographic flags the practice does not need.
+    keep_extra: bool = True
     # contract column -> where its value comes from; a plain name is a rename.
     columns: dict[str, ColumnSpec] = Field(default_factory=dict)
 

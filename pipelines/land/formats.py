@@ -8,6 +8,8 @@ is a vectorised Polars expression.
 
 from __future__ import annotations
 
+import re
+
 import polars as pl
 
 from pipelines.contracts import Kind
@@ -40,7 +42,10 @@ def date_text(t: pl.Expr, kind: Kind, fmt: ColumnFormat) -> tuple[pl.Expr, pl.Ex
         if fmt.date_only == "midnight":
             t = pl.when(t.str.contains(_ISO_DATE)).then(t + " 00:00:00").otherwise(t)
         return t, pl.lit(False)
-    parsed = [_parse(t, pattern) for pattern in fmt.patterns]
+    patterns = fmt.patterns
+    if fmt.local:  # the offset is gone from the value, so it goes from the patterns too
+        patterns = [re.sub(r"\s*(Z|%z|%:z|%#z)$", "", p) for p in patterns]
+    parsed = [_parse(t, pattern) for pattern in patterns]
     value = pl.coalesce(parsed) if len(parsed) > 1 else parsed[0]
     return value.dt.strftime(CONTRACT_FORMS[kind]), t.is_not_null() & value.is_null()
 

@@ -91,7 +91,11 @@ class Mapper:
             )
         where = bind(route.where, names, "the route's where") if route.where else None
         self._evaluator = Evaluator(where, derived)
-        self._extras = [c for c in columns if c not in used and not PERSONAL_EXTRA.search(c)]
+        self._extras = [
+            c
+            for c in columns
+            if route.keep_extra and c not in used and not PERSONAL_EXTRA.search(c)
+        ]
 
     def _source(
         self, spec: ColumnSpec, target: str, names: set[str], derived: dict, used: set[str]
@@ -115,26 +119,31 @@ class Mapper:
                 _Rule(
                     target,
                     pl.col(name).is_not_null() & sign.is_null(),
-                    self._reason(target, name, "is not a number, so its sign picks nothing"),
+                    self._reason(
+                        target, spec.sign_of, "is not a number, so its sign picks nothing"
+                    ),
                 )
             )
             return sign
         return pl.col(name)
 
     def _reason(self, target: str, origin: str | None, problem: str) -> pl.Expr:
-        """`target: 'value' (column X) problem`, the value withheld for personal data."""
+        """`target: 'value' (column X) problem`, the value withheld for personal data.
+
+        `origin` is the file's column as the config names it; without one (a constant,
+        an expression) the reason names the config's column only.
+        """
         col = self.contract.column(target)
         where = f" (column {origin})" if origin else ""
         if origin is None or col.privacy is not Privacy.NONE:
             return pl.lit(f"{target}: the value{where} {problem}")
-        return pl.concat_str(
-            [pl.lit(f"{target}: '"), pl.col(origin), pl.lit(f"'{where} {problem}")]
-        )
+        value = pl.col(_normalise_name(origin))
+        return pl.concat_str([pl.lit(f"{target}: '"), value, pl.lit(f"'{where} {problem}")])
 
     def _shaped(self, spec: ColumnSpec, target: str, value: pl.Expr) -> pl.Expr:
         """The value map, then the format, each adding a rejection rule when it fails."""
         col = self.contract.column(target)
-        origin = _normalise_name(spec.column) if spec.column else None
+        origin = spec.column
         if spec.values is not None:
             keys = {_map_key(k): v for k, v in spec.values.items()}
             key = _key(value)
