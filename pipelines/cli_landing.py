@@ -170,7 +170,7 @@ def print_dry_run(previews, not_landed) -> None:
         reasons = (
             p.error
             if p.error
-            else "\n".join(f"{n:,} × {c}: {example}" for c, _problem, n, example in p.reasons)
+            else "\n".join(f"{n:,} × {example}" for _column, _problem, n, example in p.reasons)
         )
         table.add_row(
             p.relative,

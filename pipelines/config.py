@@ -21,7 +21,7 @@ from pydantic import (
 )
 
 from pipelines.contracts import BY_ENTITY, SOURCES
-from pipelines.mapping_config import Route
+from pipelines.mapping_config import FileFormat, Route
 
 CONFIG_ENV = "CLINICOPS_CONFIG"
 # Ready mappings for common export shapes (docs/mapping.md), named in `presets:`.
@@ -30,21 +30,6 @@ PRESETS_DIR = Path(__file__).resolve().parent.parent / "mappings"
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class FileFormat(_Strict):
-    """How a source's files are read when they are not plain UTF-8 comma CSV."""
-
-    delimiter: str = ","
-    encoding: str = "utf-8"
-    sheet: str | None = None  # XLSX: the sheet to read; default the first
-
-    @field_validator("delimiter")
-    @classmethod
-    def _one_char(cls, v: str) -> str:
-        if len(v) != 1:
-            raise ValueError("delimiter must be a single character")
-        return v
 
 
 class SourceConfig(_Strict):
@@ -208,7 +193,7 @@ class Config(_Strict):
 
 
 def with_presets(data: dict, base: Path) -> dict:
-    """The config with each preset's routes (and formats not set here) merged in.
+    """The config with each preset's routes merged in (formats belong to each route).
 
     A preset is a config file holding `sources:` only: a name (`kaggle_no_shows`) is read
     from the repository's `mappings/` folder, a path relative to the config file.
@@ -227,7 +212,7 @@ def with_presets(data: dict, base: Path) -> dict:
         for source, settings in (preset.get("sources") or {}).items():
             target = merged["sources"].setdefault(source, {})
             target["routes"] = [*(target.get("routes") or []), *(settings.get("routes") or [])]
-            for key in ("format", "mapping", "snapshot"):
+            for key in ("mapping", "snapshot"):
                 if key in settings and key not in target:
                     target[key] = settings[key]
     return merged

@@ -18,7 +18,7 @@ import re
 from typing import Literal
 
 import sqlglot
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlglot import exp
 
 from pipelines.contracts import BY_ENTITY, Column, Kind
@@ -33,6 +33,21 @@ _DIRECTIVE = re.compile(r"%([-_0^#]?)([:.]?\d?[A-Za-z%])")
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FileFormat(_Strict):
+    """How a source's files are read when they are not plain UTF-8 comma CSV."""
+
+    delimiter: str = ","
+    encoding: str = "utf-8"
+    sheet: str | None = None  # XLSX: the sheet to read; default the first
+
+    @field_validator("delimiter")
+    @classmethod
+    def _one_char(cls, v: str) -> str:
+        if len(v) != 1:
+            raise ValueError("delimiter must be a single character")
+        return v
 
 
 # --- derived expressions -------------------------------------------------------------
@@ -271,6 +286,8 @@ class Route(_Strict):
     name: str | None = None
     where: str | None = None
     snapshot: bool | None = None  # default: the source's `snapshot` list
+    # How this route's files are read (delimiter, encoding, sheet); default the source's.
+    format: FileFormat | None = None
     # Keep the file's other columns in `_extra` (never those whose name looks personal).
     # Off for exports that carry health or demographic flags the practice does not need.
     keep_extra: bool = True

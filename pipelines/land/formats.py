@@ -46,6 +46,11 @@ def date_text(t: pl.Expr, kind: Kind, fmt: ColumnFormat) -> tuple[pl.Expr, pl.Ex
     if fmt.local:  # the offset is gone from the value, so it goes from the patterns too
         patterns = [re.sub(r"\s*(Z|%z|%:z|%#z)$", "", p) for p in patterns]
     parsed = [_parse(t, pattern) for pattern in patterns]
+    if kind is Kind.MONTH:  # a month pattern (`%m.%Y`) has no day: read it as the 1st
+        parsed = [
+            _parse("01 " + t, "%d " + p) if "%d" not in p and "%j" not in p else v
+            for p, v in zip(patterns, parsed, strict=True)
+        ]
     value = pl.coalesce(parsed) if len(parsed) > 1 else parsed[0]
     return value.dt.strftime(CONTRACT_FORMS[kind]), t.is_not_null() & value.is_null()
 

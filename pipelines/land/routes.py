@@ -134,7 +134,8 @@ def judged_batches(
             yield Judged(batch, check(batch, contract, landed_on))
         return
     mapper: Mapper | None = None
-    for raw in read_batches(delivered, None, source.format, {}, scratch, batch_rows):
+    fmt = target.route.format or source.format
+    for raw in read_batches(delivered, None, fmt, {}, scratch, batch_rows):
         if mapper is None:
             columns = [c for c in raw.columns if c not in ("_line", "_extra", "_problem")]
             mapper = Mapper(target.route, vendor, columns)

@@ -25,7 +25,9 @@ from pipelines import faults
 from pipelines.config import Config
 from pipelines.contracts import Contract, Privacy, contract_for
 from pipelines.lake import REJECTED_SCHEMA, Home, ensure_lake, raw_schema
-from pipelines.land.routes import Target, judged_batches, plan, unmatched_reason
+
+# A module, not its names: pipelines.land.routes imports this package's files module.
+from pipelines.land import routes
 from pipelines.landing import ledger as ledger_mod
 from pipelines.landing.files import Delivered, FileError, NotLanded, scan
 from pipelines.privacy import Pseudonymiser, resolve_key
@@ -131,7 +133,7 @@ def land_inbox(
     the home's demo key (privacy.ensure_demo_key), else a PseudonymKeyError.
     """
     found = scan(inbox, config.landing.settle_seconds)
-    jobs = [(d, t) for d in found.files for t in plan(d, config) or [None]]
+    jobs = [(d, t) for d in found.files for t in routes.plan(d, config) or [None]]
     report = _land(jobs, home, config, progress, pseudonym_key)
     report.not_landed = found.not_landed
     _record_refusals(found.not_landed, home, progress)
@@ -150,7 +152,7 @@ def land_entity(
     """Land only the files of one entity (a Dagster asset per entity calls this)."""
     contract_for(entity)  # an unknown entity is the caller's error, not an empty report
     found = scan(inbox, config.landing.settle_seconds)
-    jobs = [(d, t) for d in found.files for t in plan(d, config) if t.entity == entity]
+    jobs = [(d, t) for d in found.files for t in routes.plan(d, config) if t.entity == entity]
     return _land(jobs, home, config, progress, pseudonym_key)
 
 
@@ -169,7 +171,7 @@ def land_unmatched(
     entries, so they are reported by name and shown on the data-quality page.
     """
     found = scan(inbox, config.landing.settle_seconds)
-    jobs = [(d, None) for d in found.files if not plan(d, config)]
+    jobs = [(d, None) for d in found.files if not routes.plan(d, config)]
     report = _land(jobs, home, config, progress, pseudonym_key)
     report.not_landed = found.not_landed
     _record_refusals(found.not_landed, home, progress)
@@ -177,7 +179,7 @@ def land_unmatched(
 
 
 def _land(
-    jobs: list[tuple[Delivered, Target | None]],
+    jobs: list[tuple[Delivered, routes.Target | None]],
     home: Home,
     config: Config,
     progress: Progress | None,
@@ -232,7 +234,7 @@ def _sha256(path: Path) -> str:
 
 def land_file(
     delivered: Delivered,
-    target: Target | None,
+    target: routes.Target | None,
     home: Home,
     config: Config,
     pseudonymiser: Pseudonymiser,
@@ -261,7 +263,7 @@ def land_file(
     try:
         try:
             if target is None:
-                raise FileError(unmatched_reason())
+                raise FileError(routes.unmatched_reason())
             _write_delivery(
                 delivered,
                 target,
@@ -328,7 +330,7 @@ def _fail(result: FileResult, error: str) -> None:
     result.quality = None
 
 
-def _is_snapshot(target: Target, config: Config) -> bool:
+def _is_snapshot(target: routes.Target, config: Config) -> bool:
     if target.route is not None and target.route.snapshot is not None:
         return target.route.snapshot
     return config.is_snapshot(target.source, target.entity)
@@ -336,7 +338,7 @@ def _is_snapshot(target: Target, config: Config) -> bool:
 
 def _write_delivery(
     delivered: Delivered,
-    target: Target,
+    target: routes.Target,
     home: Home,
     config: Config,
     pseudonymiser: Pseudonymiser,
@@ -359,7 +361,8 @@ def _write_delivery(
     key_hashes: list[pl.Series] = []
     quality = QualityRun(contract.entity)
     parts = {"raw": 0, "rejected": 0}
-    batches = judged_batches(delivered, target, config, scratch, BATCH_ROWS, received_at.date())
+    landed_on = received_at.date()
+    batches = routes.judged_batches(delivered, target, config, scratch, BATCH_ROWS, landed_on)
     for number, judged in enumerate(batches):
         batch, checked = judged.batch, judged.checked
         good = _to_lake(checked.good, contract, pseudonymiser, meta)
