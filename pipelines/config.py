@@ -7,6 +7,7 @@ environment. An example with every option lives at `clinicops.example.yaml`.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -205,7 +206,7 @@ def with_presets(data: dict, base: Path) -> dict:
         named = Path(name).suffix == "" and "/" not in name
         path = PRESETS_DIR / f"{name}.yaml" if named else base / name
         try:
-            preset = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            preset = read_yaml(path.read_text(encoding="utf-8")) or {}
         except FileNotFoundError:
             known = ", ".join(sorted(p.stem for p in PRESETS_DIR.glob("*.yaml")))
             raise ValueError(f"presets: no preset {name!r} (known: {known})") from None
@@ -230,6 +231,27 @@ def _explain(exc: ValidationError) -> str:
     return "; ".join(dict.fromkeys(lines))
 
 
+class _Loader(yaml.SafeLoader):
+    """YAML with 1.2's booleans: only true/false. Under YAML 1.1 a value map's `Yes`, `No`,
+    `Y`, `N`, `on` and `off` would turn into booleans, and `yes: no_show` would never match
+    the file's "Yes"."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regex) for tag, regex in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool",
+    re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+    list("tTfF"),
+)
+
+
+def read_yaml(text: str):
+    return yaml.load(text, Loader=_Loader)  # noqa: S506 (a SafeLoader subclass)
+
+
 class ConfigError(ValueError):
     """The configuration file is missing or invalid; the message names the file."""
 
@@ -241,7 +263,7 @@ def load_config(path: Path | None = None) -> Config:
     if path is None:
         return Config()
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = read_yaml(path.read_text(encoding="utf-8")) or {}
         return Config.model_validate(with_presets(data, path.parent))
     except FileNotFoundError:
         raise ConfigError(f"{path}: configuration file not found") from None
