@@ -132,7 +132,11 @@ def parse_expression(text: str) -> exp.Expression:
         first = str(exc).splitlines()[0]
         raise ValueError(f"is not a valid SQL expression ({first})") from None
     for node in parsed.walk():
-        if isinstance(node, exp.Func) and not isinstance(node, (exp.Case, exp.If, exp.Cast)):
+        if isinstance(node, (*_ALLOWED_NODES, exp.Cast, exp.TryCast)):
+            if isinstance(node, exp.Column) and node.table:
+                raise ValueError(f"{node.sql()}: refer to a column by its name alone, no table")
+            continue
+        if isinstance(node, exp.Func):
             name = _function_name(node)
             if name not in ALLOWED_FUNCTIONS:
                 raise ValueError(
@@ -140,16 +144,12 @@ def parse_expression(text: str) -> exp.Expression:
                     "(allowed: string, date, arithmetic and null-handling functions; "
                     "see docs/mapping.md)"
                 )
-        elif isinstance(node, exp.Column) and node.table:
-            raise ValueError(f"{node.sql()}: refer to a column by its name alone, no table")
-        elif isinstance(node, (exp.Cast, exp.TryCast)):
             continue
-        elif not isinstance(node, _ALLOWED_NODES):
-            raise ValueError(
-                f"{type(node).__name__.lower()} ({node.sql(dialect='duckdb')[:40]}) is not "
-                "allowed in a mapping expression: only column names, literals, operators, "
-                "CASE and functions"
-            )
+        raise ValueError(
+            f"{type(node).__name__.lower()} ({node.sql(dialect='duckdb')[:40]}) is not "
+            "allowed in a mapping expression: only column names, literals, operators, "
+            "CASE and functions"
+        )
     return parsed
 
 

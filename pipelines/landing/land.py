@@ -25,8 +25,6 @@ from pipelines import faults
 from pipelines.config import Config
 from pipelines.contracts import Contract, Privacy, contract_for
 from pipelines.lake import REJECTED_SCHEMA, Home, ensure_lake, raw_schema
-
-# A module, not its names: pipelines.land.routes imports this package's files module.
 from pipelines.land import routes
 from pipelines.landing import ledger as ledger_mod
 from pipelines.landing.files import Delivered, FileError, NotLanded, scan
