@@ -119,9 +119,7 @@ class Mapper:
                 _Rule(
                     target,
                     pl.col(name).is_not_null() & sign.is_null(),
-                    self._reason(
-                        target, spec.sign_of, "is not a number, so its sign picks nothing"
-                    ),
+                    self._reason(target, spec.sign_of, "is not a number: its sign picks nothing"),
                 )
             )
             return sign
