@@ -23,7 +23,7 @@ import polars as pl
 
 from pipelines.config import Config, FileFormat
 from pipelines.contracts import BY_ENTITY, contract_for
-from pipelines.land.mapping import Mapper, judge
+from pipelines.land.mapping import Mapped, Mapper, judge
 from pipelines.landing.files import Delivered, FileError, read_batches
 from pipelines.landing.validate import Checked, check
 from pipelines.mapping_config import Route
@@ -104,6 +104,41 @@ def unmatched_reason() -> str:
 
 
 @dataclass(frozen=True)
+class Shaped:
+    """One batch as the contract's text, before validation, with the mapping's verdicts."""
+
+    batch: pl.DataFrame  # contract names, `_line`, `_extra`, `_problem`
+    mapped: Mapped | None = None  # set when a route shaped it
+    filtered: int = 0
+
+
+def shaped_batches(
+    delivered: Delivered, target: Target, config: Config, scratch: Path, batch_rows: int
+) -> Iterator[Shaped]:
+    """A delivered file's batches in the shape of `target`'s contract, as text."""
+    source = config.source(target.source)
+    contract = contract_for(target.entity)
+    if target.reader is not None:
+        frames = target.reader.read(delivered.path, target.entity, source.format, scratch,
+                                    batch_rows)  # fmt: skip
+        yield from (Shaped(batch) for batch in frames)
+        return
+    vendor = source.mapping.get(target.entity, {})
+    if target.route is None:
+        for batch in read_batches(delivered, contract, source.format, vendor, scratch, batch_rows):
+            yield Shaped(batch)
+        return
+    mapper: Mapper | None = None
+    fmt = target.route.format or source.format
+    for raw in read_batches(delivered, None, fmt, {}, scratch, batch_rows):
+        if mapper is None:
+            columns = [c for c in raw.columns if c not in ("_line", "_extra", "_problem")]
+            mapper = Mapper(target.route, vendor, columns)
+        mapped = mapper.apply(raw)
+        yield Shaped(mapped.frame, mapped, mapped.filtered)
+
+
+@dataclass(frozen=True)
 class Judged:
     """One batch as the contract's text (`batch`, for rejected rows), judged."""
 
@@ -120,27 +155,22 @@ def judged_batches(
     batch_rows: int,
     landed_on: date,
 ) -> Iterator[Judged]:
-    source = config.source(target.source)
     contract = contract_for(target.entity)
-    if target.reader is not None:
-        frames = target.reader.read(delivered.path, target.entity, source.format, scratch,
-                                    batch_rows)  # fmt: skip
-        for batch in frames:
-            yield Judged(batch, check(batch, contract, landed_on))
-        return
-    vendor = source.mapping.get(target.entity, {})
-    if target.route is None:
-        for batch in read_batches(delivered, contract, source.format, vendor, scratch, batch_rows):
-            yield Judged(batch, check(batch, contract, landed_on))
-        return
-    mapper: Mapper | None = None
-    fmt = target.route.format or source.format
-    for raw in read_batches(delivered, None, fmt, {}, scratch, batch_rows):
-        if mapper is None:
-            columns = [c for c in raw.columns if c not in ("_line", "_extra", "_problem")]
-            mapper = Mapper(target.route, vendor, columns)
-        mapped = mapper.apply(raw)
-        yield Judged(mapped.frame, judge(mapped, contract, landed_on), mapped.filtered)
+    for shaped in shaped_batches(delivered, target, config, scratch, batch_rows):
+        if shaped.mapped is None:
+            checked = check(shaped.batch, contract, landed_on)
+        else:
+            checked = judge(shaped.mapped, contract, landed_on)
+        yield Judged(shaped.batch, checked, shaped.filtered)
 
 
-__all__ = ["FileError", "Judged", "Target", "judged_batches", "plan", "register_reader"]
+__all__ = [
+    "FileError",
+    "Judged",
+    "Shaped",
+    "Target",
+    "judged_batches",
+    "plan",
+    "register_reader",
+    "shaped_batches",
+]

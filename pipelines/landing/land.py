@@ -209,7 +209,9 @@ def _record_refusals(entries: list[NotLanded], home: Home, progress: Progress | 
                     "delivery_id": reservation.delivery_id,
                     "source": entry.source,
                     "entity": None,
-                    "file_name": entry.relative,
+                    "file_name": entry.relative.split("/", 1)[-1]
+                    if entry.source
+                    else entry.relative,
                     "received_at": datetime.now(UTC).replace(tzinfo=None),
                     "mode": "incremental",
                     "status": "failed",

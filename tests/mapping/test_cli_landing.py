@@ -103,3 +103,14 @@ def test_the_entity_check_fails_with_error_severity_when_a_file_was_refused(tmp_
     assert not check.passed
     assert check.severity is AssetCheckSeverity.ERROR
     assert "billing/charges.csv: charges.csv: is empty" in check.metadata["refused"].text
+
+
+def test_privacy_scan_reads_routed_vendor_files(tmp_path):
+    from pipelines.privacy_scan import collect_personal
+
+    inbox = tmp_path / "inbox"
+    write_vendor_inbox(inbox)
+    found = collect_personal([inbox], load_config(_config(tmp_path)))
+    # Kaggle's PatientId, the report's Patient Acct and Medisoft's Chart (charges only).
+    assert {"29872499824296", "100104", "CH001"} <= set(found.ids)
+    assert found.unreadable == []
