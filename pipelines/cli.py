@@ -107,8 +107,35 @@ def land(
     home: HomeOption = DEFAULT_HOME,
     inbox: InboxOption = None,
     config: ConfigOption = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run",
+            help="Show per file and column what would load, be rejected or filtered; "
+            "write nothing.",
+        ),
+    ] = False,
 ) -> None:
-    """Land every file of the inbox folders into the lake (good rows, rejects, ledger)."""
+    """Land every file of the inbox folders into the lake (good rows, rejects, ledger).
+
+    Ends with a summary table; exit code 3 when any file or inbox entry was refused.
+    """
+    from pipelines.cli_landing import (
+        EXIT_REFUSED,
+        print_dry_run,
+        refused_count,
+        result_rows,
+        summary_table,
+    )
+
+    cfg = _config(config)
+    if dry_run:
+        from pipelines.land.preview import preview
+
+        for folder in inbox or DEFAULT_INBOXES:
+            print_dry_run(*preview(folder, cfg))
+        return
+
     from pipelines.lake import ensure_lake
     from pipelines.landing import land_inbox
     from pipelines.privacy import ensure_demo_key
@@ -116,19 +143,17 @@ def land(
     practice_home = Home(home)
     ensure_lake(practice_home)
     ensure_demo_key(practice_home, log=_progress)
-    cfg = _config(config)
-    failed = 0
-    for folder in inbox or DEFAULT_INBOXES:
-        report = land_inbox(folder, practice_home, cfg, progress=_progress)
-        for f in report.files:
-            line = (
-                f"{f.status:>9} {f.path.name}: received {f.rows_received:,}, "
-                f"loaded {f.rows_loaded:,}, rejected {f.rows_rejected:,}"
-            )
-            console.print(line + (f" — {f.error}" if f.error else ""))
-        failed += sum(f.status == "failed" for f in report.files)
-    if failed:
-        console.print(f"[yellow]{failed} file(s) could not be read; see the messages above.")
+    reports = [
+        land_inbox(folder, practice_home, cfg, progress=_progress)
+        for folder in inbox or DEFAULT_INBOXES
+    ]
+    rows = result_rows(reports)
+    not_landed = [n for r in reports for n in r.not_landed]
+    console.print(summary_table(rows, not_landed))
+    refused = refused_count(rows, not_landed)
+    if refused:
+        console.print(f"[red]{refused} file(s) or entries were refused; see the table above.")
+        raise typer.Exit(EXIT_REFUSED)
 
 
 @app.command()
@@ -197,6 +222,7 @@ def run(
         engine=str(engine),
     )
     _progress(f"running the pipeline for {practice_home.root}")
+    before = _committed_ids(practice_home)
     result = materialize(
         ASSETS,
         resources=resources(clinicops),
@@ -207,8 +233,38 @@ def run(
     if not result.success:
         console.print("[red]the run failed; nothing new was published (see the log above)")
         raise typer.Exit(1)
+    refused = _run_summary(practice_home, before, folders, _config(config))
     console.print(f"[green]done:[/green] serving file {practice_home.serving}")
     console.print(f"open the asset graph: clinicops ui --home {practice_home.root}")
+    if refused:
+        from pipelines.cli_landing import EXIT_REFUSED
+
+        console.print(
+            f"[red]published, but {refused} file(s) or entries were refused: their rows are "
+            "missing from every figure (see the summary above)."
+        )
+        raise typer.Exit(EXIT_REFUSED)
+
+
+def _committed_ids(home: Home) -> set[str]:
+    from pipelines.landing.ledger import committed_ids
+
+    return committed_ids(home) if home.ledger.is_dir() else set()
+
+
+def _run_summary(home: Home, before: set[str], folders: list[Path], cfg) -> int:
+    """The summary table of what this run landed (its ledger entries); refusals counted."""
+    import polars as pl
+
+    from pipelines.cli_landing import ledger_rows, refused_count, summary_table
+    from pipelines.landing.files import scan
+    from pipelines.landing.ledger import ledger
+
+    entries = ledger(home).filter(~pl.col("delivery_id").is_in(sorted(before)))
+    rows = ledger_rows(entries)
+    waiting = [n for folder in folders for n in scan(folder, 0).not_landed if n.waiting]
+    console.print(summary_table(rows, waiting))
+    return refused_count(rows, waiting)
 
 
 @app.command()
@@ -384,3 +440,7 @@ register_reports(app)
 from pipelines.cli_privacy import privacy_scan  # noqa: E402
 
 app.command("privacy-scan")(privacy_scan)
+
+from pipelines.cli_landing import inspect  # noqa: E402
+
+app.command()(inspect)

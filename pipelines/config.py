@@ -13,30 +13,25 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from pipelines.contracts import BY_ENTITY, SOURCES
+from pipelines.mapping_config import FileFormat, Route
 
 CONFIG_ENV = "CLINICOPS_CONFIG"
+# Ready mappings for common export shapes (docs/mapping.md), named in `presets:`.
+PRESETS_DIR = Path(__file__).resolve().parent.parent / "mappings"
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class FileFormat(_Strict):
-    """How a source's files are read when they are not plain UTF-8 comma CSV."""
-
-    delimiter: str = ","
-    encoding: str = "utf-8"
-    sheet: str | None = None  # XLSX: the sheet to read; default the first
-
-    @field_validator("delimiter")
-    @classmethod
-    def _one_char(cls, v: str) -> str:
-        if len(v) != 1:
-            raise ValueError("delimiter must be a single character")
-        return v
 
 
 class SourceConfig(_Strict):
@@ -49,9 +44,18 @@ class SourceConfig(_Strict):
     # Entities this source delivers as full snapshots: a key missing from the newest
     # delivery is marked deleted (never erased).
     snapshot: list[str] = Field(default_factory=list)
+    # The mapping language (pipelines/mapping_config.py, docs/mapping.md): file patterns
+    # to entities, with row filters, constants, value maps, derived columns and formats.
+    routes: list[Route] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _known_entities(self) -> SourceConfig:
+        labels = [r.label for r in self.routes]
+        repeated = sorted({label for label in labels if labels.count(label) > 1})
+        if repeated:
+            raise ValueError(
+                f"routes: two routes are named {repeated[0]!r}; give each a distinct `name`"
+            )
         for entity in [*self.mapping, *self.snapshot]:
             if entity not in BY_ENTITY:
                 raise ValueError(f"unknown entity {entity!r}")
@@ -169,7 +173,6 @@ class Access(_Strict):
 SECRET_REF = r"^(env:[A-Za-z_][A-Za-z0-9_]*|file:[A-Za-z0-9][A-Za-z0-9._-]*)$"
 Secret = Annotated[str, Field(pattern=SECRET_REF)]
 PULL_NAME = r"^[a-z][a-z0-9_]*$"
-PRESETS_DIR = Path(__file__).resolve().parent.parent / "mappings"
 
 
 class _PullSource(_Strict):
@@ -376,10 +379,16 @@ class Pull(_Strict):
         if bad:
             raise ValueError(f"source names must be lower-case letters, digits and _: {bad}")
         return v
+class Landing(_Strict):
+    # A file is taken only once its size and modification time stay unchanged this long.
+    settle_seconds: float = Field(default=1.0, ge=0, le=60)
 
 
 class Config(_Strict):
     practice: Practice = Practice()
+    landing: Landing = Landing()
+    # Preset mappings merged in when the file is read (see `with_presets`).
+    presets: list[str] = Field(default_factory=list)
     sources: dict[str, SourceConfig] = Field(default_factory=dict)
     targets: dict[str, TargetOverride] = Field(default_factory=dict)
     alerts: Alerts = Alerts()
@@ -404,6 +413,65 @@ class Config(_Strict):
         return entity in self.source(source).snapshot
 
 
+def with_presets(data: dict, base: Path) -> dict:
+    """The config with each preset's routes merged in (formats belong to each route).
+
+    A preset is a config file holding `sources:` only: a name (`kaggle_no_shows`) is read
+    from the repository's `mappings/` folder, a path relative to the config file.
+    """
+    if not isinstance(data, dict) or not data.get("presets"):
+        return data
+    merged = {**data, "sources": {k: dict(v or {}) for k, v in (data.get("sources") or {}).items()}}
+    for name in data["presets"]:
+        named = Path(name).suffix == "" and "/" not in name
+        path = PRESETS_DIR / f"{name}.yaml" if named else base / name
+        try:
+            preset = read_yaml(path.read_text(encoding="utf-8")) or {}
+        except FileNotFoundError:
+            known = ", ".join(sorted(p.stem for p in PRESETS_DIR.glob("*.yaml")))
+            raise ValueError(f"presets: no preset {name!r} (known: {known})") from None
+        for source, settings in (preset.get("sources") or {}).items():
+            target = merged["sources"].setdefault(source, {})
+            target["routes"] = [*(target.get("routes") or []), *(settings.get("routes") or [])]
+            for key in ("mapping", "snapshot"):
+                if key in settings and key not in target:
+                    target[key] = settings[key]
+    return merged
+
+
+def _explain(exc: ValidationError) -> str:
+    """One line per problem, each naming its config key: `sources.billing.routes.0.where`."""
+    lines = []
+    for error in exc.errors():
+        key = ".".join(str(part) for part in error["loc"] if not str(part).startswith("function-"))
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            message = "unknown key (a typo?)"
+        lines.append(f"{key}: {message}" if key else message)
+    return "; ".join(dict.fromkeys(lines))
+
+
+class _Loader(yaml.SafeLoader):
+    """YAML with 1.2's booleans: only true/false. Under YAML 1.1 a value map's `Yes`, `No`,
+    `Y`, `N`, `on` and `off` would turn into booleans, and `yes: no_show` would never match
+    the file's "Yes"."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regex) for tag, regex in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool",
+    re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+    list("tTfF"),
+)
+
+
+def read_yaml(text: str):
+    return yaml.load(text, Loader=_Loader)  # noqa: S506 (a SafeLoader subclass)
+
+
 class ConfigError(ValueError):
     """The configuration file is missing or invalid; the message names the file."""
 
@@ -415,9 +483,11 @@ def load_config(path: Path | None = None) -> Config:
     if path is None:
         return Config()
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        return Config.model_validate(data)
+        data = read_yaml(path.read_text(encoding="utf-8")) or {}
+        return Config.model_validate(with_presets(data, path.parent))
     except FileNotFoundError:
         raise ConfigError(f"{path}: configuration file not found") from None
+    except ValidationError as exc:
+        raise ConfigError(f"{path}: invalid configuration: {_explain(exc)}") from None
     except (yaml.YAMLError, ValueError) as exc:
         raise ConfigError(f"{path}: invalid configuration: {exc}") from None

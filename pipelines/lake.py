@@ -58,7 +58,8 @@ REJECTED_SCHEMA: dict[str, pl.DataType] = {
 LEDGER_SCHEMA: dict[str, pl.DataType] = {
     "delivery_id": pl.String(),
     "source": pl.String(),
-    "entity": pl.String(),  # null when the file could not be matched to an entity
+    # null when the entry could not be matched to an entity (or is no regular file)
+    "entity": pl.String(),
     "file_name": pl.String(),
     "sha256": pl.String(),
     "size_bytes": pl.Int64(),
@@ -70,6 +71,9 @@ LEDGER_SCHEMA: dict[str, pl.DataType] = {
     "rows_rejected": pl.Int64(),
     "rows_duplicate_key": pl.Int64(),
     "error": pl.String(),
+    # Rows a route's `where` left out: received = loaded + rejected + filtered.
+    "rows_filtered": pl.Int64(),
+    "route": pl.String(),  # the config route that shaped the file, when one did
 }
 
 _KIND_TYPES: dict[Kind, pl.DataType] = {

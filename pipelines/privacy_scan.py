@@ -30,7 +30,8 @@ from pipelines.artefact_text import UnreadableArtefact, kind_of, pieces
 from pipelines.config import Config
 from pipelines.contracts import BY_ENTITY, Privacy
 from pipelines.lake import Home
-from pipelines.landing.files import FileError, discover, read_batches
+from pipelines.land.routes import plan, shaped_batches
+from pipelines.landing.files import FileError, discover
 from pipelines.landing.land import BATCH_ROWS
 
 # What each personal column holds, as the report names it. A personal column missing
@@ -57,37 +58,34 @@ class PersonalValues:
 
 def collect_personal(inboxes: Iterable[Path], config: Config) -> PersonalValues:
     """Every raw value of a personal column, read with landing's own readers (formats,
-    delimiters, encodings and vendor column mappings of the config)."""
+    delimiters, encodings, vendor column mappings and routes of the config)."""
     found = PersonalValues()
     for inbox in inboxes:
-        for delivered in discover(inbox):
-            contract = BY_ENTITY.get(delivered.entity or "")
-            if contract is None:
-                continue
-            personal = [c for c in contract.columns if c.privacy is not Privacy.NONE]
-            if not personal:
-                continue
-            source = config.source(delivered.source)
-            mapping = source.mapping.get(contract.entity, {})
-            found.files += 1
-            with tempfile.TemporaryDirectory(prefix="clinicops-privacy-") as scratch:
-                try:
-                    for batch in read_batches(
-                        delivered, contract, source.format, mapping, Path(scratch), BATCH_ROWS
-                    ):
-                        # A line with more fields than its header has its values shifted:
-                        # its personal columns hold other columns' values, not ids.
-                        batch = batch.filter(pl.col("_problem").is_null())
-                        for column in personal:
-                            kind = KINDS[column.name]
-                            target = found.names if kind in _NAME_KINDS else found.ids
-                            values = batch.get_column(column.name).str.strip_chars()
-                            for value in values.drop_nulls().unique().to_list():
-                                if value:
-                                    target.setdefault(value, kind)
-                except FileError as exc:
-                    # Landing refuses the same file, so none of its values went anywhere.
-                    found.unreadable.append(f"{delivered.source}/{delivered.name}: {exc}")
+        for delivered in discover(inbox, settle_seconds=0):
+            for target in plan(delivered, config):
+                contract = BY_ENTITY[target.entity]
+                personal = [c for c in contract.columns if c.privacy is not Privacy.NONE]
+                if not personal:
+                    continue
+                found.files += 1
+                with tempfile.TemporaryDirectory(prefix="clinicops-privacy-") as scratch:
+                    try:
+                        for shaped in shaped_batches(
+                            delivered, target, config, Path(scratch), BATCH_ROWS
+                        ):
+                            # A line with more fields than its header has its values
+                            # shifted: its personal columns hold other columns' values.
+                            batch = shaped.batch.filter(pl.col("_problem").is_null())
+                            for column in personal:
+                                kind = KINDS[column.name]
+                                target_set = found.names if kind in _NAME_KINDS else found.ids
+                                values = batch.get_column(column.name).str.strip_chars()
+                                for value in values.drop_nulls().unique().to_list():
+                                    if value:
+                                        target_set.setdefault(value, kind)
+                    except FileError as exc:
+                        # Landing refuses the same file, so none of its values went on.
+                        found.unreadable.append(f"{delivered.label}: {exc}")
     return found
 
 

@@ -18,6 +18,16 @@ components.header(
 )
 deliveries = query.dq_table("dq_deliveries")
 rejected = query.dq_table("dq_rejected_rows")
+# Refused files first: their rows are missing from every figure until they are fixed.
+refused = deliveries[deliveries["status"] == "failed"].sort_values("received_at", ascending=False)
+if not refused.empty:
+    st.error(
+        f"{len(refused)} file(s) or inbox entries were refused: nothing of them was loaded. "
+        "Fix each at the source (or in the mapping, docs/mapping.md) and deliver it again."
+    )
+    components.table(
+        refused[["received_at", "source", "file_name", "error"]], "Refused files", raw=refused
+    )
 columns = st.columns(4)
 columns[0].metric("Files delivered", f"{len(deliveries):,}", border=True)
 columns[1].metric("Rows received", f"{int(deliveries['rows_received'].sum()):,}", border=True)
@@ -26,7 +36,7 @@ columns[3].metric("Rows rejected", f"{int(deliveries['rows_rejected'].sum()):,}"
 unbalanced = deliveries[~deliveries["rows_balance"].fillna(False)]
 failed = deliveries[deliveries["status"] != "loaded"]
 if unbalanced.empty and failed.empty:
-    st.success("Every delivery balances: rows received = rows loaded + rows rejected.")
+    st.success("Every delivery balances: rows received = rows loaded + rows rejected (+ filtered).")
 else:
     st.error(f"{len(unbalanced)} deliveries do not balance and {len(failed)} failed; see below.")
 
@@ -56,6 +66,7 @@ components.table(
             "rows_received",
             "rows_loaded",
             "rows_rejected",
+            *[c for c in ("rows_filtered",) if c in deliveries.columns],
             "rows_duplicate_key",
             "error",
         ]

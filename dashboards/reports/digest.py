@@ -292,13 +292,15 @@ def _moves(serving: Serving, rows, week: date, links) -> list[Finding]:
 
 
 def _new_problems(serving: Serving, last_seen: str) -> list[str]:
-    problems = []
+    """New refused files first (their rows are missing from every figure), then rejections."""
+    refused, rejected = [], []
     for r in serving.deliveries.iter_rows(named=True):
         if r["delivery_id"] <= last_seen:
             continue
         where = f"{r['source']}/{r['entity'] or 'unknown entity'} (delivery {r['delivery_id']})"
         if r["status"] == "failed":
-            problems.append(f"{where}: the file could not be read")
+            reason = r.get("error")
+            refused.append(f"{where}: refused: {reason}" if reason else f"{where}: refused")
         elif r["rows_rejected"]:
             columns = serving.rejected_by_column.filter(
                 serving.rejected_by_column["delivery_id"] == r["delivery_id"]
@@ -306,11 +308,11 @@ def _new_problems(serving: Serving, last_seen: str) -> list[str]:
             detail = ", ".join(
                 f"{c['column_name']} {c['rows']}" for c in columns.iter_rows(named=True)
             )
-            problems.append(
+            rejected.append(
                 f"{where}: {r['rows_rejected']:,} of {r['rows_received']:,} rows rejected"
                 + (f" ({detail})" if detail else "")
             )
-    return problems
+    return refused + rejected
 
 
 class _Links:

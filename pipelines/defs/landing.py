@@ -21,12 +21,18 @@ from pipelines.contracts import CONTRACTS
 from pipelines.defs.resources import ClinicopsResource
 from pipelines.lake import ensure_lake
 from pipelines.landing import LandingReport, land_entity
+from pipelines.landing.land import land_unmatched
 from pipelines.privacy import ensure_demo_key
 
 LEDGER_KEY = AssetKey(["landing", "ledger"])
 REJECTED_KEY = AssetKey(["landing", "rejected"])
 EXPECTATIONS_CHECK = "contract_expectations"
 ACCOUNTING_CHECK = "rows_accounted_for"
+# Fails (severity ERROR) when a file of the entity was refused: the run still publishes,
+# but what that file held is missing from every figure until it is fixed.
+FILES_CHECK = "files_landed"
+# On the ledger: inbox entries no entity takes (unknown names, folders, FIFOs, links).
+ENTRIES_CHECK = "entries_landed"
 
 
 def entity_key(entity: str) -> AssetKey:
@@ -60,20 +66,32 @@ def entity_key(entity: str) -> AssetKey:
         ),
     ],
     check_specs=[
-        spec
-        for c in CONTRACTS
-        for spec in (
-            AssetCheckSpec(
-                EXPECTATIONS_CHECK,
-                asset=entity_key(c.entity),
-                description="The Great Expectations suite built from the contract.",
-            ),
-            AssetCheckSpec(
-                ACCOUNTING_CHECK,
-                asset=entity_key(c.entity),
-                description="rows received = rows loaded + rows rejected, per delivery.",
-            ),
-        )
+        *[
+            spec
+            for c in CONTRACTS
+            for spec in (
+                AssetCheckSpec(
+                    EXPECTATIONS_CHECK,
+                    asset=entity_key(c.entity),
+                    description="The Great Expectations suite built from the contract.",
+                ),
+                AssetCheckSpec(
+                    ACCOUNTING_CHECK,
+                    asset=entity_key(c.entity),
+                    description="rows received = loaded + rejected + filtered, per delivery.",
+                ),
+                AssetCheckSpec(
+                    FILES_CHECK,
+                    asset=entity_key(c.entity),
+                    description="Every delivered file of the entity was landed, none refused.",
+                ),
+            )
+        ],
+        AssetCheckSpec(
+            ENTRIES_CHECK,
+            asset=LEDGER_KEY,
+            description="Every inbox entry was taken by an entity; none refused or unknown.",
+        ),
     ],
     can_subset=True,
 )
@@ -92,9 +110,24 @@ def land_inbox(context: AssetExecutionContext, clinicops: ClinicopsResource):
             for inbox in clinicops.inbox_dirs()
         ]
         yield from _entity_results(contract.entity, reports)
-    for key in (LEDGER_KEY, REJECTED_KEY):
-        if key in selected:
-            yield MaterializeResult(asset_key=key)
+    if LEDGER_KEY in selected:
+        reports = [
+            land_unmatched(inbox, home, config, progress=context.log.info)
+            for inbox in clinicops.inbox_dirs()
+        ]
+        refused = [f"{f.label}: {f.error}" for r in reports for f in r.files] + [
+            f"{n.relative}: {n.reason}" for r in reports for n in r.refused
+        ]
+        yield MaterializeResult(asset_key=LEDGER_KEY)
+        yield AssetCheckResult(
+            asset_key=LEDGER_KEY,
+            check_name=ENTRIES_CHECK,
+            passed=not refused,
+            severity=AssetCheckSeverity.ERROR,
+            metadata={"refused": "\n".join(refused) or "none"},
+        )
+    if REJECTED_KEY in selected:
+        yield MaterializeResult(asset_key=REJECTED_KEY)
 
 
 def _entity_results(entity: str, reports: list[LandingReport]):
@@ -108,6 +141,7 @@ def _entity_results(entity: str, reports: list[LandingReport]):
             "rows_received": sum(f.rows_received for f in files),
             "rows_loaded": sum(f.rows_loaded for f in files),
             "rows_rejected": sum(f.rows_rejected for f in files),
+            "rows_filtered": sum(f.rows_filtered for f in files),
             "errors": "\n".join(f"{f.path.name}: {f.error}" for f in files if f.error) or "none",
         },
     )
@@ -125,10 +159,22 @@ def _entity_results(entity: str, reports: list[LandingReport]):
         severity=AssetCheckSeverity.WARN,
         metadata={"deliveries": len(landed), "failed": "\n".join(failed_expectations) or "none"},
     )
-    unbalanced = [f.path.name for f in landed if f.rows_received != f.rows_loaded + f.rows_rejected]
+    unbalanced = [
+        f.label
+        for f in landed
+        if f.rows_received != f.rows_loaded + f.rows_rejected + f.rows_filtered
+    ]
     yield AssetCheckResult(
         asset_key=key,
         check_name=ACCOUNTING_CHECK,
         passed=not unbalanced,
         metadata={"unbalanced": ", ".join(unbalanced) or "none"},
+    )
+    refused = [f"{f.label}: {f.error}" for f in files if f.status == "failed"]
+    yield AssetCheckResult(
+        asset_key=key,
+        check_name=FILES_CHECK,
+        passed=not refused,
+        severity=AssetCheckSeverity.ERROR,
+        metadata={"refused": "\n".join(refused) or "none"},
     )

@@ -19,7 +19,10 @@ from __future__ import annotations
 
 import codecs
 import gzip
+import os
 import re
+import stat
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +31,7 @@ import polars as pl
 import pyarrow.parquet as pq
 
 from pipelines.config import FileFormat
-from pipelines.contracts import BY_ENTITY, CONTRACTS, Contract, Kind
+from pipelines.contracts import BY_ENTITY, CONTRACTS, SOURCES, Column, Contract, Kind
 
 FORMATS = {".csv": "csv", ".csv.gz": "csv", ".xlsx": "xlsx", ".parquet": "parquet"}
 # Entities sorted longest first, so a stem is matched to the most specific one.
@@ -49,14 +52,24 @@ class FileError(Exception):
 
 @dataclass(frozen=True)
 class Delivered:
-    """One file found in the inbox."""
+    """One file found in the inbox.
+
+    `source` is the source folder the file was found under (its configuration applies),
+    or empty for a file outside every source folder. `relative` is its path under the
+    inbox, for messages and the ledger (`billing/2026-W46/claims.csv`).
+    """
 
     path: Path
     source: str
+    relative: str = ""
 
     @property
     def name(self) -> str:
         return self.path.name
+
+    @property
+    def label(self) -> str:
+        return self.relative or f"{self.source}/{self.name}".lstrip("/")
 
     @property
     def suffix(self) -> str:
@@ -75,24 +88,153 @@ class Delivered:
         return None
 
 
-def discover(inbox: Path) -> list[Delivered]:
-    """Files under `inbox/<source>/`, in the order they apply: lexical by file name.
+@dataclass(frozen=True)
+class NotLanded:
+    """An inbox entry that is not landed, with the reason, so it is never skipped in silence.
 
-    Hidden files and Office lock files (`~$…`) are skipped: they are not deliveries. A
-    file in a folder that is no source, or loose in the inbox itself, is found too (its
-    source is the folder's name, or empty), so that it fails with a message instead of
-    lying there unnoticed.
+    `waiting` marks a file still being written: it is not refused, it lands on a later run.
     """
-    found = []
+
+    relative: str
+    source: str
+    reason: str
+    waiting: bool = False
+
+
+@dataclass
+class Discovery:
+    files: list[Delivered]
+    not_landed: list[NotLanded]
+
+
+# Names a writer gives a file until it is complete: never landed, even when stable.
+PARTIAL_SUFFIXES = (".part", ".tmp", ".partial", ".crdownload")
+# How long a file's size and modification time must stay unchanged before it is taken.
+SETTLE_SECONDS = 1.0
+
+
+def discover(inbox: Path, settle_seconds: float = SETTLE_SECONDS) -> list[Delivered]:
+    """The files to land, in the order they apply (see `scan`)."""
+    return scan(inbox, settle_seconds).files
+
+
+def scan(inbox: Path, settle_seconds: float = SETTLE_SECONDS) -> Discovery:
+    """Every entry under the inbox: files to land in the order they apply, and the rest.
+
+    Files apply in lexical order of their name (then of their path, so that
+    `2026-W46/claims.csv` comes before `2026-W47/claims.csv`). The source is the first
+    folder under the inbox when it names a source system; a file anywhere else (the
+    inbox's top level, a folder that is no source) has no source folder, and routes and
+    contract names alone decide its entity. Sub-folders are searched to any depth.
+
+    Not landed, each with its reason: a folder named like a file (`appointments.csv/`),
+    a FIFO or other special file, a dangling symbolic link, a link pointing outside the
+    inbox (refused: the inbox is the boundary of what may be landed), and a file still
+    being written (a `.part`/`.tmp` name, or a size or modification time that changes
+    across `settle_seconds`). Hidden files and Office lock files (`~$…`) are not
+    deliveries and are passed over.
+    """
+    found = Discovery([], [])
     if not inbox.is_dir():
         return found
-    for item in inbox.iterdir():
-        folder, source = (item, item.name) if item.is_dir() else (None, "")
-        paths = folder.iterdir() if folder else [item]
-        for path in paths:
-            if path.is_file() and not path.name.startswith((".", "~$")):
-                found.append(Delivered(path, source))
-    return sorted(found, key=lambda d: (d.name, d.source))
+    root = inbox.resolve()
+    candidates: list[tuple[Delivered, os.stat_result]] = []
+
+    def visit(folder: Path, source: str) -> None:
+        for item in sorted(folder.iterdir()):
+            if item.name.startswith((".", "~$")):
+                continue
+            relative = item.relative_to(inbox).as_posix()
+            item_source = source
+            if folder == inbox and item.name in SOURCES:
+                item_source = item.name
+            refusal = _refusal(item, root)
+            if refusal:
+                found.not_landed.append(NotLanded(relative, item_source, refusal))
+            elif item.is_dir():
+                visit(item, item_source)
+            elif item.name.lower().endswith(PARTIAL_SUFFIXES):
+                found.not_landed.append(
+                    NotLanded(
+                        relative,
+                        item_source,
+                        "is still being written (its name is temporary); it lands once renamed",
+                        waiting=True,
+                    )
+                )
+            else:
+                candidates.append((Delivered(item, item_source, relative), item.stat()))
+
+    visit(inbox, "")
+    for delivered, reason in _unsettled(candidates, settle_seconds):
+        found.not_landed.append(
+            NotLanded(delivered.relative, delivered.source, reason, waiting=True)
+        )
+    waiting = {n.relative for n in found.not_landed}
+    found.files = sorted(
+        (d for d, _ in candidates if d.relative not in waiting),
+        key=lambda d: (d.name, d.relative),
+    )
+    return found
+
+
+def _refusal(item: Path, root: Path) -> str | None:
+    """Why an entry cannot be landed at all, or None for a regular file or a folder."""
+    if item.is_symlink():
+        try:
+            target = item.resolve(strict=True)
+        except (OSError, RuntimeError):
+            return "is a symbolic link to nothing (dangling)"
+        if not target.is_relative_to(root):
+            return "is a symbolic link to a place outside the inbox; refused"
+        if target.is_dir():
+            return "is a symbolic link to a folder; links to folders are not followed"
+    try:
+        mode = item.stat().st_mode
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror})"
+    if stat.S_ISDIR(mode):
+        lowered = item.name.lower()
+        if any(lowered.endswith(s) for s in FORMATS):
+            return "is a folder, not a file"
+        return None
+    if not stat.S_ISREG(mode):
+        kind = "a FIFO (named pipe)" if stat.S_ISFIFO(mode) else "a special file"
+        return f"is {kind}, not a regular file"
+    return None
+
+
+def _unsettled(
+    candidates: list[tuple[Delivered, os.stat_result]], settle_seconds: float
+) -> list[tuple[Delivered, str]]:
+    """Files whose size or modification time changed across one short wait.
+
+    Only files modified within the wait window are watched (one wait for all of them): a
+    file untouched for longer has already been stable for that long.
+    """
+    if settle_seconds <= 0:
+        return []
+    now = time.time()
+    young = [(d, st) for d, st in candidates if now - st.st_mtime < settle_seconds]
+    if not young:
+        return []
+    time.sleep(settle_seconds)
+    moving = []
+    for delivered, before in young:
+        try:
+            after = delivered.path.stat()
+        except OSError:
+            moving.append((delivered, "disappeared while the inbox was read"))
+            continue
+        if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns):
+            moving.append(
+                (
+                    delivered,
+                    f"is still being written (it changed within {settle_seconds:g} s); "
+                    "it lands on a later run",
+                )
+            )
+    return moving
 
 
 # Extra columns are kept in `_extra`, but a vendor export may carry personal data the
@@ -107,6 +249,25 @@ PERSONAL_EXTRA = re.compile(
 def _normalise_name(name: str) -> str:
     """Trimmed, case-folded, inner blanks as `_`: `Appointment ID` names appointment_id."""
     return re.sub(r"\s+", "_", name.strip().lstrip("\ufeff").strip().casefold())
+
+
+RAW_ENTITY = "(file)"
+
+
+def raw_contract(header: list[str]) -> Contract:
+    """A contract of the file's own columns, all optional text, named as normalised.
+
+    Readers given this instead of an entity's contract yield the file as it is, for the
+    mapping language (pipelines/land/mapping.py) to shape into a contract. An empty or
+    repeated header name has no column of its own (its values stay in `_extra`).
+    """
+    names: dict[str, str] = {}
+    for column in header:
+        norm = _normalise_name(column)
+        if norm and norm not in names:
+            names[norm] = column.strip()
+    columns = tuple(Column(n, Kind.STR, False, original) for n, original in names.items())
+    return Contract(RAW_ENTITY, "", (), columns, "the columns of one delivered file")
 
 
 def resolve_columns(
@@ -251,7 +412,7 @@ def _is_plain_utf8(encoding: str) -> bool:
 
 def read_csv_batches(
     path: Path,
-    contract: Contract,
+    contract: Contract | None,
     fmt: FileFormat,
     mapping: dict[str, str],
     scratch: Path,
@@ -296,6 +457,7 @@ def read_csv_batches(
                 f"line 1 holds no {fmt.delimiter!r} but does hold {others[0]!r}: set the "
                 f"source's format delimiter to {others[0]!r}"
             )
+    contract = contract or raw_contract(header)
     matched, extras = _positional(header, *resolve_columns(header, contract, mapping))
     # One column more than the header: filled only on a line with too many fields.
     schema = {f"_c{i}": pl.String for i in range(len(header) + 1)}
@@ -449,7 +611,7 @@ def _typed_to_text(
 
 
 def read_xlsx_batches(
-    path: Path, contract: Contract, fmt: FileFormat, mapping: dict[str, str], batch_rows: int
+    path: Path, contract: Contract | None, fmt: FileFormat, mapping: dict[str, str], batch_rows: int
 ) -> Iterator[pl.DataFrame]:
     """A whole sheet (XLSX tops out at about a million rows), yielded in batches."""
     try:
@@ -467,6 +629,7 @@ def read_xlsx_batches(
         raise FileError(f"cannot be read as an XLSX workbook: {type(exc).__name__}") from None
     if frame.width == 0:
         raise FileError("is empty")
+    contract = contract or raw_contract(frame.columns)
     try:
         matched, extras = resolve_columns(frame.columns, contract, mapping)
     except FileError as exc:
@@ -489,12 +652,13 @@ def _other_sheets(path: Path) -> str:
 
 
 def read_parquet_batches(
-    path: Path, contract: Contract, mapping: dict[str, str], batch_rows: int
+    path: Path, contract: Contract | None, mapping: dict[str, str], batch_rows: int
 ) -> Iterator[pl.DataFrame]:
     try:
         parquet = pq.ParquetFile(path)
     except Exception as exc:  # pyarrow raises ArrowInvalid, OSError, … for a bad file
         raise FileError(f"cannot be read as Parquet: {type(exc).__name__}") from None
+    contract = contract or raw_contract(parquet.schema_arrow.names)
     matched, extras = resolve_columns(parquet.schema_arrow.names, contract, mapping)
     offset = 0
     for record_batch in parquet.iter_batches(batch_size=batch_rows):
@@ -505,13 +669,16 @@ def read_parquet_batches(
 
 def read_batches(
     delivered: Delivered,
-    contract: Contract,
+    contract: Contract | None,
     fmt: FileFormat,
     mapping: dict[str, str],
     scratch: Path,
     batch_rows: int,
 ) -> Iterator[pl.DataFrame]:
-    """Batches of a delivered file as text frames (see the module docstring)."""
+    """Batches of a delivered file as text frames (see the module docstring).
+
+    Without a contract, the frames hold the file's own columns (`raw_contract`).
+    """
     kind = FORMATS.get(delivered.suffix)
     if kind == "csv":
         return read_csv_batches(delivered.path, contract, fmt, mapping, scratch, batch_rows)

@@ -23,11 +23,11 @@ import polars as pl
 
 from pipelines import faults
 from pipelines.config import Config
-from pipelines.contracts import BY_ENTITY, Contract, Privacy, contract_for
+from pipelines.contracts import Contract, Privacy, contract_for
 from pipelines.lake import REJECTED_SCHEMA, Home, ensure_lake, raw_schema
+from pipelines.land import routes
 from pipelines.landing import ledger as ledger_mod
-from pipelines.landing.files import Delivered, FileError, discover, read_batches
-from pipelines.landing.validate import check
+from pipelines.landing.files import Delivered, FileError, NotLanded, scan
 from pipelines.privacy import Pseudonymiser, resolve_key
 from pipelines.quality import QualityRun
 
@@ -62,10 +62,17 @@ class FileResult:
     rows_duplicate_key: int = 0
     error: str | None = None
     quality: dict[str, Any] | None = None  # quality.QualityRun.summary()
+    rows_filtered: int = 0  # left out by the route's `where`: counted, never dropped silently
+    route: str | None = None  # the config route that shaped it, when one did
+    relative: str = ""  # path under the inbox
 
     @property
     def file_name(self) -> str:
         return self.path.name
+
+    @property
+    def label(self) -> str:
+        return self.relative or self.path.name
 
 
 @dataclass
@@ -73,6 +80,14 @@ class LandingReport:
     files: list[FileResult] = field(default_factory=list)
     # Debris of crashed landings removed before this one started.
     recovered: list[Path] = field(default_factory=list)
+    # Inbox entries not landed (not a regular file, a link leaving the inbox, still
+    # being written), each with its reason.
+    not_landed: list[NotLanded] = field(default_factory=list)
+
+    @property
+    def refused(self) -> list[NotLanded]:
+        """Entries refused for good (a file still being written is only waiting)."""
+        return [n for n in self.not_landed if not n.waiting]
 
     @property
     def failed(self) -> list[FileResult]:
@@ -96,7 +111,9 @@ class LandingReport:
             "rows_received": sum(f.rows_received for f in self.files),
             "rows_loaded": sum(f.rows_loaded for f in self.files),
             "rows_rejected": sum(f.rows_rejected for f in self.files),
+            "rows_filtered": sum(f.rows_filtered for f in self.files),
             "rows_duplicate_key": sum(f.rows_duplicate_key for f in self.files),
+            "entries_not_landed": len(self.not_landed),
         }
 
 
@@ -113,7 +130,12 @@ def land_inbox(
     `pseudonym_key` defaults to privacy.resolve_key(home): $CLINICOPS_PSEUDONYM_KEY, else
     the home's demo key (privacy.ensure_demo_key), else a PseudonymKeyError.
     """
-    return _land(discover(inbox), home, config, progress, pseudonym_key)
+    found = scan(inbox, config.landing.settle_seconds)
+    jobs = [(d, t) for d in found.files for t in routes.plan(d, config) or [None]]
+    report = _land(jobs, home, config, progress, pseudonym_key)
+    report.not_landed = found.not_landed
+    _record_refusals(found.not_landed, home, progress)
+    return report
 
 
 def land_entity(
@@ -127,12 +149,35 @@ def land_entity(
 ) -> LandingReport:
     """Land only the files of one entity (a Dagster asset per entity calls this)."""
     contract_for(entity)  # an unknown entity is the caller's error, not an empty report
-    files = [d for d in discover(inbox) if d.entity == entity]
-    return _land(files, home, config, progress, pseudonym_key)
+    found = scan(inbox, config.landing.settle_seconds)
+    jobs = [(d, t) for d in found.files for t in routes.plan(d, config) if t.entity == entity]
+    return _land(jobs, home, config, progress, pseudonym_key)
+
+
+def land_unmatched(
+    inbox: Path,
+    home: Home,
+    config: Config,
+    progress: Progress | None = None,
+    *,
+    pseudonym_key: bytes | None = None,
+) -> LandingReport:
+    """Record what no entity takes: files matching no route or entity name, and entries
+    that are not landed (a folder named like a file, a FIFO, a link leaving the inbox).
+
+    The per-entity landings (Dagster) never see these; this makes them failed ledger
+    entries, so they are reported by name and shown on the data-quality page.
+    """
+    found = scan(inbox, config.landing.settle_seconds)
+    jobs = [(d, None) for d in found.files if not routes.plan(d, config)]
+    report = _land(jobs, home, config, progress, pseudonym_key)
+    report.not_landed = found.not_landed
+    _record_refusals(found.not_landed, home, progress)
+    return report
 
 
 def _land(
-    files: list[Delivered],
+    jobs: list[tuple[Delivered, routes.Target | None]],
     home: Home,
     config: Config,
     progress: Progress | None,
@@ -144,9 +189,42 @@ def _land(
     report = LandingReport(recovered=ledger_mod.recover(home))
     if report.recovered:
         say(f"removed {len(report.recovered)} leftover(s) of an interrupted landing")
-    for delivered in files:
-        report.files.append(land_file(delivered, home, config, pseudonymiser, say))
+    for delivered, target in jobs:
+        report.files.append(land_file(delivered, target, home, config, pseudonymiser, say))
     return report
+
+
+def _record_refusals(entries: list[NotLanded], home: Home, progress: Progress | None) -> None:
+    """A failed ledger entry for each refused inbox entry; waiting files are only said."""
+    say = progress or (lambda _msg: None)
+    for entry in entries:
+        say(f"not landed: {entry.relative} {entry.reason}")
+        if entry.waiting:
+            continue
+        reservation = ledger_mod.reserve(home)
+        try:
+            ledger_mod.write_entry(
+                home,
+                {
+                    "delivery_id": reservation.delivery_id,
+                    "source": entry.source,
+                    "entity": None,
+                    "file_name": entry.relative.split("/", 1)[-1]
+                    if entry.source
+                    else entry.relative,
+                    "received_at": datetime.now(UTC).replace(tzinfo=None),
+                    "mode": "incremental",
+                    "status": "failed",
+                    "rows_received": 0,
+                    "rows_loaded": 0,
+                    "rows_rejected": 0,
+                    "rows_filtered": 0,
+                    "rows_duplicate_key": 0,
+                    "error": f"{entry.relative}: {entry.reason}",
+                },
+            )
+        finally:
+            reservation.release()
 
 
 def _sha256(path: Path) -> str:
@@ -156,30 +234,39 @@ def _sha256(path: Path) -> str:
 
 def land_file(
     delivered: Delivered,
+    target: routes.Target | None,
     home: Home,
     config: Config,
     pseudonymiser: Pseudonymiser,
     say: Progress,
 ) -> FileResult:
-    label = f"{delivered.source}/{delivered.name}".lstrip("/")
-    entity = delivered.entity
+    """Land one file as one entity (`target`), or record that nothing takes it (None)."""
+    label = delivered.label
+    entity = target.entity if target else None
+    route = target.route_name if target else None
+    source = target.source if target else delivered.source
+    if target and target.route is not None:
+        label = f"{label} (route {route})"
     sha256 = _sha256(delivered.path)
-    if sha256 in ledger_mod.loaded_checksums(home):
+    if (sha256, entity, route) in ledger_mod.loaded_keys(home):
         say(f"{label}: already landed (same bytes), nothing to do")
-        return FileResult(delivered.path, delivered.source, entity, None, "duplicate")
+        return FileResult(delivered.path, source, entity, None, "duplicate", route=route,
+                          relative=delivered.relative)  # fmt: skip
 
     received_at = datetime.now(UTC).replace(tzinfo=None)
-    snapshot = entity is not None and config.is_snapshot(delivered.source, entity)
+    snapshot = target is not None and _is_snapshot(target, config)
     reservation = ledger_mod.reserve(home)
     delivery_id = reservation.delivery_id
-    result = FileResult(delivered.path, delivered.source, entity, delivery_id, "loaded")
+    result = FileResult(delivered.path, source, entity, delivery_id, "loaded", route=route,
+                        relative=delivered.relative)  # fmt: skip
     say(f"{label}: landing as delivery {delivery_id}")
     try:
         try:
-            contract = _contract_of(delivered)
+            if target is None:
+                raise FileError(routes.unmatched_reason())
             _write_delivery(
                 delivered,
-                contract,
+                target,
                 home,
                 config,
                 pseudonymiser,
@@ -201,9 +288,12 @@ def land_file(
             home,
             {
                 "delivery_id": delivery_id,
-                "source": delivered.source,
+                "source": source,
                 "entity": entity,
-                "file_name": delivered.name,
+                "route": route,
+                "file_name": delivered.relative.split("/", 1)[-1]
+                if delivered.source
+                else delivered.relative or delivered.name,
                 "sha256": sha256,
                 "size_bytes": delivered.path.stat().st_size,
                 "received_at": received_at,
@@ -212,6 +302,7 @@ def land_file(
                 "rows_received": result.rows_received,
                 "rows_loaded": result.rows_loaded,
                 "rows_rejected": result.rows_rejected,
+                "rows_filtered": result.rows_filtered,
                 "rows_duplicate_key": result.rows_duplicate_key,
                 "error": result.error,
             },
@@ -222,9 +313,10 @@ def land_file(
     if result.status == "failed":
         say(f"failed: {result.error}")
     else:
+        filtered = f", {result.rows_filtered:,} filtered" if result.rows_filtered else ""
         say(
-            f"{label}: {result.rows_loaded:,} rows loaded, {result.rows_rejected:,} rejected, "
-            f"{result.rows_duplicate_key:,} repeated keys"
+            f"{label}: {result.rows_loaded:,} rows loaded, {result.rows_rejected:,} rejected"
+            f"{filtered}, {result.rows_duplicate_key:,} repeated keys"
         )
     return result
 
@@ -234,29 +326,19 @@ def _fail(result: FileResult, error: str) -> None:
     result.status = "failed"
     result.error = error
     result.rows_received = result.rows_loaded = result.rows_rejected = 0
-    result.rows_duplicate_key = 0
+    result.rows_duplicate_key = result.rows_filtered = 0
     result.quality = None
 
 
-def _contract_of(delivered: Delivered) -> Contract:
-    entity = delivered.entity
-    if entity is None:
-        raise FileError(
-            "unknown entity: the file name must start with one of " + ", ".join(sorted(BY_ENTITY))
-        )
-    contract = contract_for(entity)
-    if contract.source != delivered.source:
-        found = f"inbox/{delivered.source}/" if delivered.source else "the inbox's top level"
-        raise FileError(
-            f"{entity} comes from the {contract.source} system: deliver it in "
-            f"inbox/{contract.source}/, not {found}"
-        )
-    return contract
+def _is_snapshot(target: routes.Target, config: Config) -> bool:
+    if target.route is not None and target.route.snapshot is not None:
+        return target.route.snapshot
+    return config.is_snapshot(target.source, target.entity)
 
 
 def _write_delivery(
     delivered: Delivered,
-    contract: Contract,
+    target: routes.Target,
     home: Home,
     config: Config,
     pseudonymiser: Pseudonymiser,
@@ -268,7 +350,7 @@ def _write_delivery(
     say: Progress,
 ) -> None:
     """Read, judge and write every batch of one file into its scratch folder."""
-    source = config.source(delivered.source)
+    contract = contract_for(target.entity)
     meta = {
         "_delivery_id": delivery_id,
         "_source_file": delivered.name,
@@ -279,16 +361,10 @@ def _write_delivery(
     key_hashes: list[pl.Series] = []
     quality = QualityRun(contract.entity)
     parts = {"raw": 0, "rejected": 0}
-    batches = read_batches(
-        delivered,
-        contract,
-        source.format,
-        source.mapping.get(contract.entity, {}),
-        scratch,
-        BATCH_ROWS,
-    )
-    for number, batch in enumerate(batches):
-        checked = check(batch, contract, received_at.date())
+    landed_on = received_at.date()
+    batches = routes.judged_batches(delivered, target, config, scratch, BATCH_ROWS, landed_on)
+    for number, judged in enumerate(batches):
+        batch, checked = judged.batch, judged.checked
         good = _to_lake(checked.good, contract, pseudonymiser, meta)
         rejected_rows = int(checked.rejected_mask.sum())
         if good.height:
@@ -298,14 +374,15 @@ def _write_delivery(
                 batch.filter(checked.rejected_mask), checked.errors, contract, pseudonymiser, meta
             )
             _write_part(rejected, scratch / "rejected", parts, "rejected")
-        result.rows_received += batch.height
+        result.rows_received += batch.height + judged.filtered
+        result.rows_filtered += judged.filtered
         result.rows_loaded += good.height
         result.rows_rejected += rejected_rows
         key_hashes.append(good.select(pl.struct(key).hash()).to_series())
         quality.add(contract, good, QUALITY_SAMPLE_ROWS)
         faults.point("land.batch")
         if number or batch.height >= BATCH_ROWS:
-            say(f"{delivered.source}/{delivered.name}: {result.rows_received:,} rows read")
+            say(f"{delivered.label}: {result.rows_received:,} rows read")
     if result.rows_received == 0:
         raise FileError("has no data rows (a header alone, or an empty sheet)")
     hashes = pl.concat(key_hashes)

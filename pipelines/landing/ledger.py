@@ -149,21 +149,22 @@ def reserve(home: Home) -> Reservation:
     return Reservation(home, delivery_id, lock_file)
 
 
-def loaded_checksums(home: Home) -> set[str]:
-    """sha256 of every file already landed successfully: the same bytes again are a no-op."""
-    files = sorted(home.ledger.glob("delivery=*.parquet"))
-    if not files:
-        return set()
-    loaded = pl.scan_parquet(files).filter(pl.col("status") == "loaded").select("sha256")
-    return set(loaded.collect().get_column("sha256").to_list())
+def loaded_keys(home: Home) -> set[tuple[str, str | None, str | None]]:
+    """(sha256, entity, route) of every file landed successfully: the same bytes landed
+    again as the same entity by the same route are a no-op. One file read by two routes
+    (charges and transactions from one export) is two deliveries."""
+    frame = ledger(home).filter(pl.col("status") == "loaded")
+    return set(frame.select("sha256", "entity", "route").iter_rows())
 
 
 def write_entry(home: Home, entry: dict) -> None:
     """Commit a delivery: its one-row ledger file, written atomically."""
-    if entry["rows_received"] != entry["rows_loaded"] + entry["rows_rejected"]:
+    filtered = entry.get("rows_filtered") or 0
+    if entry["rows_received"] != entry["rows_loaded"] + entry["rows_rejected"] + filtered:
         raise AssertionError(
             f"delivery {entry['delivery_id']}: rows received {entry['rows_received']} != "
             f"loaded {entry['rows_loaded']} + rejected {entry['rows_rejected']}"
+            f" + filtered {filtered}"
         )
     frame = pl.DataFrame([entry], schema=LEDGER_SCHEMA)
     write_parquet_atomic(frame, home.ledger_file(entry["delivery_id"]))
@@ -174,7 +175,9 @@ def ledger(home: Home) -> pl.DataFrame:
     files = sorted(home.ledger.glob("delivery=*.parquet"))
     if not files:
         return pl.DataFrame(schema=LEDGER_SCHEMA)
-    return pl.read_parquet(files).sort("delivery_id")
+    # Entries written before a column existed read it as null.
+    scan = pl.scan_parquet(files, schema=LEDGER_SCHEMA, missing_columns="insert")
+    return scan.collect().sort("delivery_id")
 
 
 def fsync_tree(path: Path) -> None:

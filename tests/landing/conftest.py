@@ -145,6 +145,7 @@ def land(inbox: Path, home: Home):
     """Land the inbox with the test key; `config` may be passed."""
 
     def _land(config: Config | None = None) -> LandingReport:
-        return land_inbox(inbox, home, config or Config(), pseudonym_key=TEST_KEY)
+        config = config or Config(landing={"settle_seconds": 0})
+        return land_inbox(inbox, home, config, pseudonym_key=TEST_KEY)
 
     return _land

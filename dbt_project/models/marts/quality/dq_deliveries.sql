@@ -1,6 +1,6 @@
 -- The delivery ledger for the data-quality page: every delivered file with its counts
 -- and status, and whether CONTRACTS.md's balance "rows received = rows loaded + rows
--- rejected" holds for it.
+-- rejected" (+ rows a mapping route's `where` filtered out) holds for it.
 -- Grain: one row per delivered file (a ledger row).
 with
 
@@ -22,6 +22,10 @@ select
     rows_loaded,
     rows_rejected,
     rows_duplicate_key,
+    coalesce(rows_filtered, 0) as rows_filtered,
+    route,
     error,
-    coalesce(rows_received = rows_loaded + rows_rejected, false) as rows_balance
+    coalesce(
+        rows_received = rows_loaded + rows_rejected + coalesce(rows_filtered, 0), false
+    ) as rows_balance
 from ledger

@@ -1,0 +1,1 @@
+"""Landing stage: reading, mapping and routing delivered files (see pipelines/landing/)."""
