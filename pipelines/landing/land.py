@@ -24,7 +24,8 @@ import polars as pl
 from pipelines import faults
 from pipelines.config import Config
 from pipelines.contracts import BY_ENTITY, Contract, Privacy, contract_for
-from pipelines.lake import REJECTED_SCHEMA, Home, ensure_lake, raw_schema
+from pipelines.lake import REJECTED_SCHEMA, REMITTANCE_AREA, Home, ensure_lake, raw_schema
+from pipelines.land import standard
 from pipelines.landing import ledger as ledger_mod
 from pipelines.landing.files import Delivered, FileError, discover, read_batches
 from pipelines.landing.validate import check
@@ -240,12 +241,14 @@ def _fail(result: FileResult, error: str) -> None:
 
 def _contract_of(delivered: Delivered) -> Contract:
     entity = delivered.entity
+    if entity is None and (reason := standard.unknown_entity_reason(delivered.path)):
+        raise FileError(reason)
     if entity is None:
         raise FileError(
             "unknown entity: the file name must start with one of " + ", ".join(sorted(BY_ENTITY))
         )
     contract = contract_for(entity)
-    if contract.source != delivered.source:
+    if contract.source != delivered.source and not standard.any_source(delivered.path):
         found = f"inbox/{delivered.source}/" if delivered.source else "the inbox's top level"
         raise FileError(
             f"{entity} comes from the {contract.source} system: deliver it in "
@@ -388,6 +391,8 @@ def _commit(home: Home, scratch: Path, result: FileResult) -> None:
         (scratch / "raw", home.raw_partition(result.entity, result.delivery_id)),
         (scratch / "rejected", home.rejected_partition(result.entity, result.delivery_id)),
         (scratch / "quality.json", home.quality_file(result.entity, result.delivery_id)),
+        # An 835's patient responsibility and provider-level adjustments (land/x12.py).
+        (scratch / REMITTANCE_AREA, home.raw_partition(REMITTANCE_AREA, result.delivery_id)),
     ]
     for source, target in moves:
         if source.exists():
