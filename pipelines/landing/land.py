@@ -25,7 +25,6 @@ from pipelines import faults
 from pipelines.config import Config
 from pipelines.contracts import BY_ENTITY, Contract, Privacy, contract_for
 from pipelines.lake import REJECTED_SCHEMA, REMITTANCE_AREA, Home, ensure_lake, raw_schema
-from pipelines.land import standard
 from pipelines.landing import ledger as ledger_mod
 from pipelines.landing.files import Delivered, FileError, discover, read_batches
 from pipelines.landing.validate import check
@@ -240,6 +239,8 @@ def _fail(result: FileResult, error: str) -> None:
 
 
 def _contract_of(delivered: Delivered) -> Contract:
+    from pipelines.land import standard  # imports landing.files: not at module level
+
     entity = delivered.entity
     if entity is None and (reason := standard.unknown_entity_reason(delivered.path)):
         raise FileError(reason)
