@@ -111,7 +111,14 @@ def _walk(nodes: Iterator, mapped: _Mapped) -> None:
     seen_st = False
     for node in nodes:
         segment = node.id
-        if segment == "ST":
+        if segment == "GS":
+            version = node.get_value("GS08") or ""
+            if not version.startswith("005010X221"):
+                raise FileError(
+                    f"segment {node.cur_line_number} (GS): version {version or '(none)'} is "
+                    "not the 835 of 5010 (005010X221A1)"
+                )
+        elif segment == "ST":
             seen_st = True
             if node.get_value("ST01") != "835":
                 raise FileError(

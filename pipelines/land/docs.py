@@ -1,0 +1,159 @@
+# ruff: noqa: E501 (Markdown table rows are as long as their cells)
+"""The standard-format mappings as docs/contracts.md shows them (pipelines/contract_docs.py).
+
+Kept next to the code that implements them (x12.py, fhir.py), so a change of mapping
+and its documentation travel together; tests/test_contract_docs.py keeps the page fresh.
+"""
+
+MAPPINGS = """\
+# Standard formats
+
+Besides CSV (and XLSX, Parquet), landing reads two standard formats into the contracts
+above (`pipelines/land/`). They go through the same inbox, ledger (one entry per file),
+validation, rejects, re-delivery rules and Dagster landing assets as a CSV: a reader turns
+the file into text rows of contract columns, and from there nothing differs.
+
+## X12 835 remittance advice → transactions
+
+Files named `*.835`, `*.x12`, `*.edi` or `*.era`, delivered in `inbox/billing/` (an 835 is
+always the transactions entity, whatever its name). The file is read and validated with
+[pyx12](https://pypi.org/project/pyx12/) 4.0 against the 005010X221A1 map; the 4010
+version is not accepted as 835 5010 data. A file whose envelope is broken (ISA/IEA,
+GS/GE, ST/SE counts or control numbers), or whose segments are out of the 835's loop
+structure (unknown or unexpected segment, missing mandatory segment, a loop or segment
+repeated beyond its maximum) fails as a whole with a message naming the segment number;
+the next file lands. Element-level findings (a value longer than the standard allows, an
+unknown code) do not stop a file. A row is one money movement; `_line` (the
+"line" of rejects and of the data-quality pages) is the number of the segment it came
+from, counted from the ISA.
+
+| contract column | 835 source |
+|---|---|
+| transaction_id | `835-<TRN03>-<TRN02>-<n>-<part>`: the payment's payer and trace number, the claim's position `n` in the transaction set, and the part (`CP` claim-level payment, `CA<k>` the k-th claim-level adjustment, `L<m>-P` / `L<m>-A<k>` payment / adjustment of the m-th service line, `D` / `L<m>-D` denials). Re-delivering an 835 (even in a new envelope) gives the same ids, so it changes nothing; a corrected 835 of the same payment replaces its rows. |
+| claim_id | CLP01, the patient control number the practice sent on the claim |
+| charge_id | REF*6R (line item control number) of the SVC loop; empty for claim-level rows |
+| posted_date | BPR16 (the payment's effective date), else DTM*405 (production date) of the header |
+| transaction_type | see the rules below |
+| amount | the absolute amount (money is never negative; the type carries the sign) |
+| reason_code | `GROUP-CARC` of the CAS segment, e.g. `CO-45`; empty for payments |
+
+Rules, per claim (CLP loop):
+
+- CLP02 = 4 (denied): one `denial`, amount 0, on the claim (charge_id empty); its reason
+  is the first CO/OA/PI reason other than 45 at claim level, else on its lines. The denied
+  amounts move no A/R (CONTRACTS.md), so its CAS amounts make no transaction.
+- A service line (SVC) paid 0 (SVC03 = 0) with a CO/OA/PI reason other than 45 is a line
+  denial: one `denial`, amount 0, with that reason and the line's charge_id.
+- Otherwise each SVC gives a `payer_payment` of SVC03, and each CAS triple of group CO,
+  OA or PI a `contractual_adjustment` with reason `GROUP-CARC`. The claim's payment not
+  itemised on lines (CLP04 minus the sum of SVC03; all of CLP04 when the claim has no SVC
+  loop) is a claim-level `payer_payment`; claim-level CAS triples are claim-level
+  adjustments.
+- An amount below zero is a take-back (a reversal, CLP02 = 22, or a negative line): it
+  raises A/R again and lands as a `refund` of the absolute amount, with the reversed
+  adjustment's `GROUP-CARC` as reason (empty for a reversed payment). A reversal and its
+  re-payment in the same or a later 835 therefore net out.
+- CAS group PR (deductible PR-1, coinsurance PR-2, copay PR-3, …) only moves the
+  responsibility to the patient: it is no transaction. It is kept, per claim or line, in
+  the lake's remittance area and the data-quality table `marts.dq_remittance`
+  (`kind = patient_responsibility`).
+- PLB provider-level adjustments (interest L6, forward balance FB, levies, …) belong to no
+  claim: each PLB03/05/…/13 adjustment is kept in `marts.dq_remittance`
+  (`kind = provider_adjustment`, reason_code = the adjustment reason code, amount as the
+  835 reports it: below 0 adds to the payment).
+- A claim id the billing export does not know is loaded and reported as an orphan
+  (`marts.dq_orphans`), like any transaction. A claim paid over two 835s lands both parts.
+- The payer (N1*PR name, REF*2U payer id, else TRN03), the trace number, CLP02 and CLP07
+  are kept in `_extra` for tracing. NM1 segments (patient, insured, provider names) are
+  never read.
+
+## FHIR R4 bulk data (NDJSON) → locations, providers, provider_slots, appointments
+
+Files named `*.ndjson` or `*.ndjson.gz`, one resource type per file as `$export` writes
+them (`Appointment.ndjson`, `Appointment_1.ndjson`, `1.Appointment.ndjson`; the type is
+read from the file name, else from the first line). An export holds resources of every
+system, so its files land from any source folder of the inbox. Each line is validated
+with the R4B models of [fhir.resources](https://pypi.org/project/fhir.resources/) 8.3
+(`fhir.resources.R4B`); a line that is not JSON, holds another resource type or is not a
+valid resource is a rejected row naming the line and the failing field path (never the
+value). `_line` is the line of the NDJSON file.
+
+References cross files: a Slot names its Schedule, an Encounter its Appointment, a
+PractitionerRole its Practitioner. The partner file of the same export (same folder) is
+read to join them, and either file of a pair lands the joined rows, so re-delivering
+either one updates them (landing `Slot.ndjson` and `Schedule.ndjson` loads each slot
+twice with the same values; the newest delivery wins, as always).
+
+A file of a resource type that maps to nothing (Patient, Observation, …) fails with the
+count of its resources by type; a resource inside a mapped file that cannot be mapped
+(an appointment status outside the list below, a slot that is not offered, a slot whose
+Schedule is missing) is a rejected row with the reason, so every resource is counted.
+Claim, ClaimResponse, ExplanationOfBenefit, Coverage and Organization are not mapped yet:
+billing comes from CSV or 835.
+
+### Location → locations
+
+| contract column | FHIR |
+|---|---|
+| location_id | Location.id |
+| location_name | Location.name |
+| timezone | extension `http://hl7.org/fhir/StructureDefinition/timezone` (valueCode) |
+
+### Practitioner + PractitionerRole → providers
+
+Landed only when the build has the `providers` contract (otherwise such a file fails
+with that reason).
+
+| contract column | FHIR |
+|---|---|
+| provider_id | Practitioner.id |
+| display_name | Practitioner.name (the `official` one, else the first): its `text`, else prefix, given and family |
+| npi | Practitioner.identifier with system `http://hl7.org/fhir/sid/us-npi` |
+| specialty | PractitionerRole.specialty (first coding's code, else text) |
+| location_id | PractitionerRole.location (first Location reference) |
+
+### Schedule + Slot → provider_slots
+
+| contract column | FHIR |
+|---|---|
+| provider_id | the Slot's Schedule.actor that references a Practitioner |
+| location_id | the Slot's Schedule.actor that references a Location |
+| slot_start | Slot.start (an instant: its UTC offset is kept and converted to the location's time zone in dbt) |
+| slot_minutes | Slot.end − Slot.start |
+
+Slots with status free, busy or busy-tentative are offered slots; busy-unavailable and
+entered-in-error are rejected with that reason. The Slot id and status are kept in `_extra`.
+
+### Appointment + Encounter → appointments
+
+| contract column | FHIR |
+|---|---|
+| appointment_id | Appointment.id |
+| patient_id | the participant actor referencing a Patient (`Patient/<id>` → `<id>`): personal data, pseudonymised at landing exactly like a CSV's patient_id |
+| provider_id | the participant actor referencing a Practitioner |
+| location_id | the participant actor referencing a Location |
+| appointment_type | Appointment.appointmentType (first coding's code, else text), else serviceType |
+| booked_at | Appointment.created |
+| scheduled_start | Appointment.start |
+| scheduled_minutes | Appointment.minutesDuration, else end − start |
+| status | proposed, pending, booked → scheduled; arrived, checked-in, fulfilled → completed; noshow → no_show; cancelled → cancelled; entered-in-error, waitlist → rejected |
+| cancelled_at | R5's cancellationDate as the cross-version extension `http://hl7.org/fhir/5.0/StructureDefinition/extension-Appointment.cancellationDate`, else meta.lastUpdated (R4 has no cancellation time; the last update of a cancelled appointment is when it was cancelled). Without either, the contract's rule rejects the row. |
+| checked_in_at | the Encounter's statusHistory `arrived` period start |
+| roomed_at | statusHistory `triaged` period start |
+| provider_start_at | statusHistory `in-progress` period start |
+| checked_out_at | statusHistory `finished` period start |
+| encounter_id | Encounter.id of the Encounter whose `appointment` references it |
+
+An Encounter without statusHistory gives checked_in_at = period.start and
+checked_out_at = period.end (rooming and provider start unknown). The FHIR status is
+kept in `_extra`.
+
+## Round trip
+
+`clinicops sample --out inbox --standard-out std` also writes the same practice as 835
+files (one per payer and ISO week, one transaction set per posting day) and FHIR NDJSON
+(Location, Schedule, Slot, Appointment, Encounter); what those formats cannot carry
+(patient payments, write-offs, the self-pay discount, the other entities) stays CSV.
+`tests/land/test_round_trip.py` lands both inboxes and checks that they publish the same
+`marts.kpi_values`.
+"""
