@@ -9,6 +9,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from pipelines.contracts import BY_ENTITY
+from pipelines.land import fhir
 from pipelines.lake import Home
 from pipelines.landing import ledger
 
@@ -236,4 +238,46 @@ def test_slots_with_their_schedule_and_locations(inbox, home, land):
     assert reasons == ["a Slot with status busy-unavailable is not an offered slot"]
     assert _raw(home, "locations").select("location_name", "timezone").rows() == [
         ("Main St", "America/Chicago")
+    ]
+
+
+def test_practitioners_land_as_providers_when_the_contract_exists(inbox, home, land):
+    practitioner = {
+        "resourceType": "Practitioner",
+        "id": "DR1",
+        "identifier": [{"system": "http://hl7.org/fhir/sid/us-npi", "value": "1234567893"}],
+        "name": [{"use": "official", "family": "Rivera", "given": ["A."], "prefix": ["Dr."]}],
+    }
+    role = {
+        "resourceType": "PractitionerRole",
+        "id": "R1",
+        "practitioner": {"reference": "Practitioner/DR1"},
+        "location": [{"reference": "Location/L1"}],
+        "specialty": [{"coding": [{"code": "family_medicine"}]}],
+    }
+    path = _write(inbox, "Practitioner.ndjson", [practitioner])
+    _write(inbox, "PractitionerRole.ndjson", [role])
+    # The mapping itself, whichever contracts this build has (the role's file joins too).
+    expected = {
+        "provider_id": "DR1",
+        "display_name": "Dr. A. Rivera",
+        "npi": "1234567893",
+        "specialty": "family_medicine",
+        "location_id": "L1",
+    }
+    assert list(fhir._providers(path, "Practitioner")) == [{"_line": 1, **expected}]
+    role_path = path.with_name("PractitionerRole.ndjson")
+    assert list(fhir._providers(role_path, "PractitionerRole")) == [{"_line": 1, **expected}]
+    report = land()
+    if "providers" not in BY_ENTITY:
+        # Until the providers contract is merged, the files are reported, not dropped.
+        assert [f.status for f in report.files] == ["failed", "failed"]
+        assert "1 Practitioner resource(s): Practitioner maps to providers" in report.files[0].error
+        return
+    assert not report.failed, [f.error for f in report.failed]
+    providers = _raw(home, "providers").select(
+        "provider_id", "display_name", "npi", "specialty", "location_id"
+    )
+    assert providers.unique().rows() == [
+        ("DR1", "Dr. A. Rivera", "1234567893", "family_medicine", "L1")
     ]
