@@ -10,8 +10,8 @@ import polars as pl
 import pytest
 
 from pipelines.contracts import BY_ENTITY
-from pipelines.land import fhir
 from pipelines.lake import Home
+from pipelines.land import fhir
 from pipelines.landing import ledger
 
 PATIENT_REF = "Patient/PAT-SECRET-0042"
