@@ -25,6 +25,9 @@ from pipelines.privacy import ensure_demo_key
 
 LEDGER_KEY = AssetKey(["landing", "ledger"])
 REJECTED_KEY = AssetKey(["landing", "rejected"])
+# What X12 835s report beyond transactions (lake.REMITTANCE_AREA); written while the
+# transactions asset lands the 835s.
+REMITTANCE_KEY = AssetKey(["lake", "remittance"])
 EXPECTATIONS_CHECK = "contract_expectations"
 ACCOUNTING_CHECK = "rows_accounted_for"
 
@@ -57,6 +60,12 @@ def entity_key(entity: str) -> AssetKey:
             group_name="landing",
             skippable=True,
             description="Rows kept aside with file, line, column and reason.",
+        ),
+        AssetSpec(
+            REMITTANCE_KEY,
+            group_name="landing",
+            skippable=True,
+            description="835 patient responsibility (CAS PR) and provider-level adjustments (PLB).",
         ),
     ],
     check_specs=[
@@ -92,7 +101,7 @@ def land_inbox(context: AssetExecutionContext, clinicops: ClinicopsResource):
             for inbox in clinicops.inbox_dirs()
         ]
         yield from _entity_results(contract.entity, reports)
-    for key in (LEDGER_KEY, REJECTED_KEY):
+    for key in (LEDGER_KEY, REJECTED_KEY, REMITTANCE_KEY):
         if key in selected:
             yield MaterializeResult(asset_key=key)
 
