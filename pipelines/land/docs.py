@@ -23,7 +23,12 @@ GS/GE, ST/SE counts or control numbers), or whose segments are out of the 835's 
 structure (unknown or unexpected segment, missing mandatory segment, a loop or segment
 repeated beyond its maximum) fails as a whole with a message naming the segment number;
 the next file lands. Element-level findings (a value longer than the standard allows, an
-unknown code) do not stop a file. A row is one money movement; `_line` (the
+unknown code) do not stop a file. pyx12 was chosen over badx12 and x12-edi-tools because
+it is maintained, installs from PyPI on Python 3.11 (pure Python), walks the 835 as its
+loop tree (`X12ContextReader`) and validates the envelope and the 5010 map while it
+reads, so no X12 tokenizing is written here. It is not fast: loading the 835 map costs
+about 2 s per file and it reads about 200 segments a second on the shared 2-core machine
+(a payer's weekly 835 of a few thousand segments lands in seconds). A row is one money movement; `_line` (the
 "line" of rejects and of the data-quality pages) is the number of the segment it came
 from, counted from the ISA.
 
@@ -76,7 +81,9 @@ system, so its files land from any source folder of the inbox. Each line is vali
 with the R4B models of [fhir.resources](https://pypi.org/project/fhir.resources/) 8.3
 (`fhir.resources.R4B`); a line that is not JSON, holds another resource type or is not a
 valid resource is a rejected row naming the line and the failing field path (never the
-value). `_line` is the line of the NDJSON file.
+value). `_line` is the line of the NDJSON file. Lines are streamed and judged one
+resource at a time (about 600 resources a second on the shared 2-core machine: pydantic
+validation is the cost); the partner file of a pair is held in memory as an index.
 
 References cross files: a Slot names its Schedule, an Encounter its Appointment, a
 PractitionerRole its Practitioner. The partner file of the same export (same folder) is
