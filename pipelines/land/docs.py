@@ -72,7 +72,7 @@ Rules, per claim (CLP loop):
   are kept in `_extra` for tracing. NM1 segments (patient, insured, provider names) are
   never read.
 
-## FHIR R4 bulk data (NDJSON) → locations, providers, provider_slots, appointments
+## FHIR R4 bulk data (NDJSON) → locations, providers, provider_slots, appointments, charges, transactions, payers
 
 Files named `*.ndjson` or `*.ndjson.gz`, one resource type per file as `$export` writes
 them (`Appointment.ndjson`, `Appointment_1.ndjson`, `1.Appointment.ndjson`; the type is
@@ -95,8 +95,10 @@ A file of a resource type that maps to nothing (Patient, Observation, …) fails
 count of its resources by type; a resource inside a mapped file that cannot be mapped
 (an appointment status outside the list below, a slot that is not offered, a slot whose
 Schedule is missing) is a rejected row with the reason, so every resource is counted.
-Claim, ClaimResponse, ExplanationOfBenefit, Coverage and Organization are not mapped yet:
-billing comes from CSV or 835.
+ClaimResponse is not mapped (an ExplanationOfBenefit says the same per line), and the
+claims entity does not come from FHIR: landing gives a file one entity, and a Claim's
+lines are the charges. Deliver claims.csv beside a FHIR export (or the 835s' claims),
+else the charges' claims are reported as orphans.
 
 ### Location → locations
 
@@ -154,6 +156,51 @@ entered-in-error are rejected with that reason. The Slot id and status are kept 
 An Encounter without statusHistory gives checked_in_at = period.start and
 checked_out_at = period.end (rooming and provider start unknown). The FHIR status is
 kept in `_extra`.
+
+### Claim → charges
+
+One charge per Claim.item.
+
+| contract column | FHIR |
+|---|---|
+| charge_id | `<Claim.id>-<item.sequence>` (the ExplanationOfBenefit's lines use the same id) |
+| claim_id | Claim.id |
+| encounter_id | item.encounter (first Encounter reference) |
+| patient_id | Claim.patient (`Patient/<id>`): personal data, pseudonymised at landing |
+| rendering_provider_id | Claim.provider when it references a Practitioner, else the first careTeam Practitioner |
+| location_id | item.locationReference, else Claim.facility |
+| payer_id | Claim.insurer (Organization id) |
+| service_date | item.servicedDate, else item.servicedPeriod.start, else Claim.billablePeriod.start |
+| posted_date | Claim.created (date part) |
+| cpt_code | item.productOrService: the coding whose system names CPT or HCPCS, else the first code (a code that is not 5 characters is rejected by the contract) |
+| modifier | item.modifier (first code) |
+| units | item.quantity.value, else 1 |
+| charge_amount | item.net, else unitPrice × quantity |
+
+### ExplanationOfBenefit → transactions
+
+| contract column | FHIR |
+|---|---|
+| transaction_id | `EOB-<id>-<item.sequence>-<P/A/D>` (`EOB-<id>-P` at claim level) |
+| claim_id | ExplanationOfBenefit.claim (Claim id), else the EOB's id |
+| charge_id | `<claim id>-<item.sequence>` |
+| posted_date | payment.date, else created (date part) |
+| transaction_type, amount | per item: the adjudication amounts of category benefit / paidtoprovider / payment (or the Blue Button `line_prvdr_pmt_amt`, `line_nch_pmt_amt`) → `payer_payment`; submitted − eligible (`line_sbmtd_chrg_amt` − `line_alowd_chrg_amt`) → `contractual_adjustment` CO-45; an item paid 0 with an adjudication reason → `denial` (amount 0). An EOB without items: payment.amount → claim-level `payer_payment`; outcome `error` → claim-level `denial`. A negative amount is a `refund`. |
+| reason_code | CO-45 for the adjustment; the adjudication reason (as `CO-<code>` when it has no group) for a denial |
+
+The patient's share (deductible, copay, coinsurance) is no movement of the payer and is
+not mapped.
+
+### Organization + Coverage → payers
+
+| contract column | FHIR |
+|---|---|
+| payer_id | Organization.id (the payor a Coverage references) |
+| payer_name | Organization.name |
+| financial_class | the Coverage's type (code, display or text) by keyword: medicare, medicaid, self → self_pay, commercial / private / PPO / HMO → commercial; else (or without a Coverage) other |
+
+An Organization that is neither of type `pay` / `ins` nor a Coverage's payor (a hospital,
+the practice itself) is rejected as no payer, so it is counted.
 
 ## Round trip
 

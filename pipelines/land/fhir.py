@@ -9,6 +9,9 @@ path, never the value. What maps (docs/contracts.md, "FHIR R4"):
     Practitioner, PractitionerRole → providers (when the providers contract exists)
     Slot (+ Schedule)             → provider_slots
     Appointment (+ Encounter)     → appointments
+    Claim                         → charges (one per item)
+    ExplanationOfBenefit          → transactions
+    Organization (+ Coverage)     → payers
 
 A reference crosses files: a Slot names its Schedule, whose actors are the practitioner
 and the location; an Encounter names its Appointment and carries the visit's times. Such
@@ -69,8 +72,14 @@ ENTITY_OF_TYPE = {
     "Schedule": "provider_slots",
     "Appointment": "appointments",
     "Encounter": "appointments",
+    "Claim": "charges",
+    "ExplanationOfBenefit": "transactions",
+    "Organization": "payers",
+    "Coverage": "payers",
 }
 PARTNER = {
+    "Organization": "Coverage",
+    "Coverage": "Organization",
     "Practitioner": "PractitionerRole",
     "PractitionerRole": "Practitioner",
     "Slot": "Schedule",
@@ -428,7 +437,231 @@ def _visit_times(encounter: dict) -> dict:
     return times
 
 
+def _date(value: str | None) -> str | None:
+    """The date part of a FHIR date or dateTime."""
+    return value[:10] if value else None
+
+
+def _amount(money: dict | None) -> float | None:
+    value = (money or {}).get("value")
+    return None if value is None else float(value)
+
+
+def _line_id(claim_id: str | None, sequence: object) -> str | None:
+    """A claim line's charge_id: the claim and the item's sequence (Claim and EOB agree)."""
+    return f"{claim_id}-{sequence}" if claim_id and sequence is not None else None
+
+
+def _billing_code(concept: dict | None) -> str | None:
+    """The CPT/HCPCS coding of a product or service, else its first code."""
+    codings = (concept or {}).get("coding") or []
+    for coding in codings:
+        system = (coding.get("system") or "").lower()
+        if ("cpt" in system or "hcpcs" in system) and coding.get("code"):
+            return coding["code"]
+    return _code(concept)
+
+
+def _charges(path: Path, kind: str) -> Iterator[dict]:
+    """Claim → one charge per item (a Claim's lines)."""
+
+    def build(claim: dict) -> Iterable[dict]:
+        practitioners = [
+            i
+            for t in claim.get("careTeam") or []
+            if (i := _ref_id(t.get("provider"), "Practitioner"))
+        ]
+        provider = _ref_id(claim.get("provider"), "Practitioner") or next(iter(practitioners), None)
+        facility = _ref_id(claim.get("facility"), "Location")
+        billable = (claim.get("billablePeriod") or {}).get("start")
+        items = claim.get("item") or []
+        if not items:
+            yield {"_problem": "a Claim without items bills no line"}
+        for item in items:
+            quantity = (item.get("quantity") or {}).get("value") or 1
+            amount = _amount(item.get("net"))
+            if amount is None and _amount(item.get("unitPrice")) is not None:
+                amount = round(_amount(item.get("unitPrice")) * float(quantity), 2)
+            yield {
+                "charge_id": _line_id(claim.get("id"), item.get("sequence")),
+                "claim_id": claim.get("id"),
+                "encounter_id": next(
+                    (_ref_id(e, "Encounter") for e in item.get("encounter") or []), None
+                ),
+                "patient_id": _ref_id(claim.get("patient"), "Patient"),
+                "rendering_provider_id": provider,
+                "location_id": _ref_id(item.get("locationReference"), "Location") or facility,
+                "payer_id": _ref_id(claim.get("insurer"), "Organization"),
+                "service_date": _date(
+                    item.get("servicedDate")
+                    or (item.get("servicedPeriod") or {}).get("start")
+                    or billable
+                ),
+                "posted_date": _date(claim.get("created")),
+                "cpt_code": _billing_code(item.get("productOrService")),
+                "modifier": next((_code(m) for m in item.get("modifier") or []), None),
+                "units": int(float(quantity)),
+                "charge_amount": amount,
+            }
+
+    return _rows(path, kind, build)
+
+
+# EOB adjudication categories: the base FHIR codes and the CMS Blue Button ones.
+_PAID = ("benefit", "paidtoprovider", "payment", "line_prvdr_pmt_amt", "line_nch_pmt_amt")
+_SUBMITTED = ("submitted", "line_sbmtd_chrg_amt")
+_ALLOWED = ("eligible", "line_alowd_chrg_amt")
+
+
+def _adjudicated(item: dict) -> dict[str, float]:
+    amounts: dict[str, float] = {}
+    for adjudication in item.get("adjudication") or []:
+        code = (_code(adjudication.get("category")) or "").lower().rsplit("/", 1)[-1]
+        value = _amount(adjudication.get("amount"))
+        for name, codes in (("paid", _PAID), ("submitted", _SUBMITTED), ("allowed", _ALLOWED)):
+            if value is not None and code in codes:
+                amounts[name] = amounts.get(name, 0.0) + value
+    return amounts
+
+
+def _denial_code(item: dict) -> str | None:
+    for adjudication in item.get("adjudication") or []:
+        reason = _code(adjudication.get("reason"))
+        if reason:
+            return reason if "-" in reason else f"CO-{reason}"
+    return None
+
+
+def _eob_transactions(path: Path, kind: str) -> Iterator[dict]:
+    """ExplanationOfBenefit → the payer's payments, CO-45 adjustments and denials.
+
+    Per item: the paid amount is a payer_payment, submitted − allowed a contractual
+    adjustment (CO-45), a zero payment with an adjudication reason a denial. An EOB
+    without items is paid at claim level (payment.amount). The patient's share
+    (deductible, copay, coinsurance) is no A/R movement of the payer and is not mapped.
+    """
+
+    def build(eob: dict) -> Iterable[dict]:
+        claim_id = _ref_id(eob.get("claim"), "Claim") or eob.get("id")
+        posted = _date((eob.get("payment") or {}).get("date") or eob.get("created"))
+        base = f"EOB-{eob.get('id')}"
+        extra = {
+            "payer_id": _ref_id(eob.get("insurer"), "Organization"),
+            "outcome": eob.get("outcome"),
+        }
+
+        def row(suffix, kind, amount, charge_id=None, reason=None):
+            return {
+                "transaction_id": f"{base}-{suffix}",
+                "claim_id": claim_id,
+                "charge_id": charge_id,
+                "posted_date": posted,
+                "transaction_type": "refund" if amount < 0 else kind,
+                "amount": round(abs(amount), 2),
+                "reason_code": reason,
+                "_extra": extra,
+            }
+
+        items = eob.get("item") or []
+        for item in items:
+            sequence = item.get("sequence")
+            charge_id = _line_id(claim_id, sequence)
+            amounts = _adjudicated(item)
+            paid = amounts.get("paid", 0.0)
+            reason = _denial_code(item)
+            if paid == 0 and reason:
+                yield row(f"{sequence}-D", "denial", 0.0, charge_id, reason)
+                continue
+            if paid:
+                yield row(f"{sequence}-P", "payer_payment", paid, charge_id)
+            if "submitted" in amounts and "allowed" in amounts:
+                adjustment = round(amounts["submitted"] - amounts["allowed"], 2)
+                if adjustment:
+                    yield row(
+                        f"{sequence}-A", "contractual_adjustment", adjustment, charge_id, "CO-45"
+                    )
+        if not items:
+            paid = _amount((eob.get("payment") or {}).get("amount")) or 0.0
+            if paid:
+                yield row("P", "payer_payment", paid)
+            elif eob.get("outcome") == "error":
+                yield row("D", "denial", 0.0)
+
+    return _rows(path, kind, build)
+
+
+FINANCIAL_CLASS_WORDS = (
+    ("medicare", "medicare"),
+    ("medicaid", "medicaid"),
+    ("self", "self_pay"),
+    ("commercial", "commercial"),
+    ("private", "commercial"),
+    ("ppo", "commercial"),
+    ("hmo", "commercial"),
+)
+PAYER_ORGANIZATION_TYPES = ("pay", "ins")
+
+
+def _financial_class(coverage: dict | None) -> str:
+    """Coverage.type (code or text) by keyword, else other."""
+    if coverage is None:
+        return "other"
+    concept = coverage.get("type") or {}
+    words = " ".join(
+        [concept.get("text") or ""]
+        + [f"{c.get('code') or ''} {c.get('display') or ''}" for c in concept.get("coding") or []]
+    ).lower()
+    return next((cls for word, cls in FINANCIAL_CLASS_WORDS if word in words), "other")
+
+
+def _payers(path: Path, kind: str) -> Iterator[dict]:
+    """Organization (a payer) with the financial class of a Coverage it pays (either file)."""
+    if kind == "Organization":
+        coverage_of: dict[str, dict] = {}
+        for _, data in _partner(path, kind):
+            for payor in data.get("payor") or []:
+                coverage_of.setdefault(_ref_id(payor, "Organization") or "", data)
+        for number, data, problem in _resources(path, kind):
+            if problem is not None:
+                yield {"_line": number, "_problem": problem}
+                continue
+            types = {(_code(t) or "").lower() for t in data.get("type") or []}
+            coverage = coverage_of.get(data.get("id"))
+            row = {
+                "payer_id": data.get("id"),
+                "payer_name": data.get("name"),
+                "financial_class": _financial_class(coverage),
+            }
+            if coverage is None and not types & set(PAYER_ORGANIZATION_TYPES):
+                row["_problem"] = "the Organization is no payer (not of type pay/ins, no Coverage)"
+            yield {"_line": number, **row}
+        return
+    organizations = {data.get("id"): data for _, data in _partner(path, kind)}
+    for number, data, problem in _resources(path, kind):
+        if problem is not None:
+            yield {"_line": number, "_problem": problem}
+            continue
+        payors = [o for p in data.get("payor") or [] if (o := _ref_id(p, "Organization"))]
+        found = [organizations[o] for o in payors if o in organizations]
+        if not found:
+            yield {
+                "_line": number,
+                "_problem": "the Coverage's payor is no Organization of this export",
+            }
+        for organization in found[:1]:
+            yield {
+                "_line": number,
+                "payer_id": organization.get("id"),
+                "payer_name": organization.get("name"),
+                "financial_class": _financial_class(data),
+            }
+
+
 _MAPPERS: dict[str, Callable[[Path, str], Iterator[dict]]] = {
+    "Claim": _charges,
+    "ExplanationOfBenefit": _eob_transactions,
+    "Organization": _payers,
+    "Coverage": _payers,
     "Location": _locations,
     "Practitioner": _providers,
     "PractitionerRole": _providers,

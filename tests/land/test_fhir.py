@@ -281,3 +281,122 @@ def test_practitioners_land_as_providers_when_the_contract_exists(inbox, home, l
     assert providers.unique().rows() == [
         ("DR1", "Dr. A. Rivera", "1234567893", "family_medicine", "L1")
     ]
+
+
+def test_claims_eobs_and_payers(inbox, home, land):
+    claim = {
+        "resourceType": "Claim",
+        "id": "CL1",
+        "status": "active",
+        "type": {"coding": [{"code": "professional"}]},
+        "use": "claim",
+        "patient": {"reference": PATIENT_REF},
+        "created": "2026-01-06T10:00:00-06:00",
+        "provider": {"reference": "Practitioner/DR1"},
+        "insurer": {"reference": "Organization/PY1"},
+        "facility": {"reference": "Location/L1"},
+        "priority": {"coding": [{"code": "normal"}]},
+        "insurance": [{"sequence": 1, "focal": True, "coverage": {"reference": "Coverage/COV1"}}],
+        "item": [
+            {
+                "sequence": 1,
+                "productOrService": {
+                    "coding": [{"system": "http://www.ama-assn.org/go/cpt", "code": "99213"}]
+                },
+                "servicedDate": "2026-01-05",
+                "quantity": {"value": 1},
+                "net": {"value": 200.0, "currency": "USD"},
+                "encounter": [{"reference": "Encounter/E1"}],
+            },
+            {
+                "sequence": 2,
+                "productOrService": {"coding": [{"code": "36415"}]},
+                "servicedDate": "2026-01-05",
+                "net": {"value": 25.0},
+            },
+        ],
+    }
+
+    def adjudication(code, value):
+        return {"category": {"coding": [{"code": code}]}, "amount": {"value": value}}
+
+    eob = {
+        "resourceType": "ExplanationOfBenefit",
+        "id": "EOB1",
+        "status": "active",
+        "type": {"coding": [{"code": "professional"}]},
+        "use": "claim",
+        "patient": {"reference": PATIENT_REF},
+        "created": "2026-01-20T09:00:00-06:00",
+        "insurer": {"reference": "Organization/PY1"},
+        "provider": {"reference": "Practitioner/DR1"},
+        "claim": {"reference": "Claim/CL1"},
+        "outcome": "complete",
+        "insurance": [{"focal": True, "coverage": {"reference": "Coverage/COV1"}}],
+        "payment": {"date": "2026-01-21", "amount": {"value": 120.0}},
+        "item": [
+            {
+                "sequence": 1,
+                "productOrService": {"coding": [{"code": "99213"}]},
+                "adjudication": [
+                    adjudication("submitted", 200.0),
+                    adjudication("eligible", 150.0),
+                    adjudication("benefit", 120.0),
+                    adjudication("copay", 30.0),
+                ],
+            },
+            {
+                "sequence": 2,
+                "productOrService": {"coding": [{"code": "36415"}]},
+                "adjudication": [
+                    {
+                        "category": {"coding": [{"code": "benefit"}]},
+                        "reason": {"coding": [{"code": "97"}]},
+                        "amount": {"value": 0.0},
+                    }
+                ],
+            },
+        ],
+    }
+    payer = {"resourceType": "Organization", "id": "PY1", "name": "Acme Health"}
+    hospital = {"resourceType": "Organization", "id": "H1", "name": "General Hospital"}
+    coverage = {
+        "resourceType": "Coverage",
+        "id": "COV1",
+        "status": "active",
+        "type": {"text": "Medicare Part B"},
+        "beneficiary": {"reference": PATIENT_REF},
+        "payor": [{"reference": "Organization/PY1"}],
+    }
+    _write(inbox, "Claim.ndjson", [claim], folder="billing")
+    _write(inbox, "ExplanationOfBenefit.ndjson", [eob], folder="billing")
+    _write(inbox, "Organization.ndjson", [payer, hospital], folder="billing")
+    _write(inbox, "Coverage.ndjson", [coverage], folder="billing")
+    report = land()
+    assert not report.failed, [f.error for f in report.failed]
+    charges = _raw(home, "charges")
+    assert charges.select(
+        "charge_id", "claim_id", "encounter_id", "rendering_provider_id", "location_id",
+        "payer_id", "cpt_code", "units", "charge_amount",
+    ).rows() == [
+        ("CL1-1", "CL1", "E1", "DR1", "L1", "PY1", "99213", 1, 200.0),
+        ("CL1-2", "CL1", None, "DR1", "L1", "PY1", "36415", 1, 25.0),
+    ]  # fmt: skip
+    assert str(charges["posted_date"][0]) == "2026-01-06"
+    tx = _raw(home, "transactions").select(
+        "claim_id", "charge_id", "transaction_type", "amount", "reason_code"
+    )
+    assert sorted(tx.rows(), key=str) == sorted(
+        [
+            ("CL1", "CL1-1", "payer_payment", 120.0, None),
+            ("CL1", "CL1-1", "contractual_adjustment", 50.0, "CO-45"),
+            ("CL1", "CL1-2", "denial", 0.0, "CO-97"),
+        ],
+        key=str,
+    )
+    assert set(_raw(home, "transactions")["posted_date"].cast(pl.String)) == {"2026-01-21"}
+    payers = _raw(home, "payers").select("payer_id", "payer_name", "financial_class")
+    assert payers.unique().rows() == [("PY1", "Acme Health", "medicare")]
+    assert _rejected(home, "payers")["reason"].to_list() == [
+        "the Organization is no payer (not of type pay/ins, no Coverage)"
+    ]
