@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections import Counter
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -19,12 +18,11 @@ class Parsed:
     received), `_line`, `_extra` (JSON of what the format says beyond the contract) and
     `_problem` (a structural reason that rejects the row). `remittance` holds the money
     an 835 reports that is no A/R movement of a claim (patient responsibility, provider
-    level adjustments); `unmapped` counts records that map to no entity, by kind.
+    level adjustments).
     """
 
     frames: dict[str, pl.DataFrame] = field(default_factory=dict)
     remittance: pl.DataFrame | None = None
-    unmapped: Counter[str] = field(default_factory=Counter)
 
 
 def text_frame(entity: str, rows: list[dict]) -> pl.DataFrame:
