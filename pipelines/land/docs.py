@@ -15,8 +15,9 @@ the file into text rows of contract columns, and from there nothing differs.
 
 ## X12 835 remittance advice → transactions
 
-Files named `*.835`, `*.x12`, `*.edi` or `*.era`, delivered in `inbox/billing/` (an 835 is
-always the transactions entity, whatever its name). The file is read and validated with
+Files named `*.835`, `*.x12`, `*.edi` or `*.era`, or `*.txt` / `*.dat` files that start
+with an ISA segment, delivered in `inbox/billing/` (an 835 is always the transactions
+entity, whatever its name). The file is read and validated with
 [pyx12](https://pypi.org/project/pyx12/) 4.0 against the 005010X221A1 map; the 4010
 version is not accepted as 835 5010 data. A file whose envelope is broken (ISA/IEA,
 GS/GE, ST/SE counts or control numbers), or whose segments are out of the 835's loop

@@ -19,6 +19,9 @@ from pipelines.land import fhir, x12
 from pipelines.landing.files import FileError
 
 SUFFIXES = (*x12.SUFFIXES, *fhir.SUFFIXES)
+# Clearinghouses also hand out 835s as plain text: such a file is an 835 when it starts
+# with an ISA segment.
+SNIFFED_SUFFIXES = (".txt", ".dat")
 
 
 def format_of(path: Path) -> str | None:
@@ -28,7 +31,17 @@ def format_of(path: Path) -> str | None:
         return "x12"
     if name.endswith(fhir.SUFFIXES):
         return "fhir"
+    if name.endswith(SNIFFED_SUFFIXES) and _starts_with_isa(path):
+        return "x12"
     return None
+
+
+def _starts_with_isa(path: Path) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(64).lstrip().startswith(b"ISA")
+    except OSError:
+        return False
 
 
 def entity_of(path: Path) -> str | None:

@@ -84,13 +84,14 @@ def parse(path: Path) -> Parsed:
     level = pyx12_log.level
     pyx12_log.setLevel(logging.CRITICAL)  # its messages can quote values of the file
     try:
-        with open(path, encoding="latin-1", newline="") as fh:
-            if not fh.read(3).startswith("ISA"):
-                raise FileError("is not an X12 interchange: it does not start with an ISA segment")
-            fh.seek(0)
-            reader = pyx12.x12context.X12ContextReader(pyx12.params.params(), errh, fh)
-            with contextlib.closing(reader):
-                _walk(reader.iter_segments("2100"), mapped)
+        # An 835 is small (a payer's remittance of a week or so): read whole, so that blank
+        # lines before the ISA, which pyx12 reads by position, can be dropped.
+        text = path.read_text(encoding="latin-1").lstrip()
+        if not text.startswith("ISA"):
+            raise FileError("is not an X12 interchange: it does not start with an ISA segment")
+        reader = pyx12.x12context.X12ContextReader(pyx12.params.params(), errh, io.StringIO(text))
+        with contextlib.closing(reader):
+            _walk(reader.iter_segments("2100"), mapped)
     except pyx12.errors.X12Error as exc:
         raise FileError(f"is not a valid X12 interchange: {_clean(str(exc))}") from None
     except (pyx12.errors.EngineError, IndexError, KeyError, AttributeError) as exc:

@@ -63,8 +63,8 @@ class Delivered:
         from pipelines.land import standard
 
         name = self.name.lower()
-        if name.endswith(standard.SUFFIXES):
-            return next(s for s in standard.SUFFIXES if name.endswith(s))
+        if standard.format_of(self.path):
+            return next((s for s in standard.SUFFIXES if name.endswith(s)), self.path.suffix)
         return next((s for s in sorted(FORMATS, key=len, reverse=True) if name.endswith(s)), "")
 
     @property

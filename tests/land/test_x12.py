@@ -190,3 +190,15 @@ def test_a_re_delivered_835_changes_nothing_and_a_corrected_one_replaces(inbox, 
     newest = tx.sort("_delivery_id").group_by("transaction_id").last()
     adjustment = newest.filter(pl.col("transaction_type") == "contractual_adjustment")
     assert adjustment["amount"].to_list() == [70.0]
+
+
+def test_an_835_handed_out_as_text_is_recognised_by_its_isa(inbox, home, land):
+    text = remittance(["CLP*CL1*1*50*50**12*P*11*1", patient("CL1")])
+    write(inbox, "ERA_20260120.txt", "\n" + text)
+    write(inbox, "notes.txt", "not an interchange")
+    report = land()
+    by_name = {f.file_name: f for f in report.files}
+    assert by_name["ERA_20260120.txt"].status == "loaded"
+    assert by_name["ERA_20260120.txt"].entity == "transactions"
+    assert by_name["notes.txt"].status == "failed"
+    assert _transactions(home)["claim_id"].to_list() == ["CL1"]
