@@ -58,7 +58,10 @@ Rules, per claim (CLP loop):
 - An amount below zero is a take-back (a reversal, CLP02 = 22, or a negative line): it
   raises A/R again and lands as a `refund` of the absolute amount, with the reversed
   adjustment's `GROUP-CARC` as reason (empty for a reversed payment). A reversal and its
-  re-payment in the same or a later 835 therefore net out.
+  re-payment in the same or a later 835 therefore net out in A/R. The contract has no
+  type for "adjustment taken back", so `payments` (− refund, KPI_SPEC.md) also counts a
+  reversed adjustment as money returned; such refunds are the ones with a CO/OA/PI
+  reason, should the KPI want to tell them apart.
 - CAS group PR (deductible PR-1, coinsurance PR-2, copay PR-3, …) only moves the
   responsibility to the patient: it is no transaction. It is kept, per claim or line, in
   the lake's remittance area and the data-quality table `marts.dq_remittance`
