@@ -583,6 +583,7 @@ DQ_TABLES = frozenset(
         "dq_orphans",
         "dq_rejected_by_reason",
         "dq_rejected_rows",
+        "dq_remittance",
         "dq_unmatched_cpt",
         "dq_wait_violations",
     }

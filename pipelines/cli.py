@@ -90,6 +90,18 @@ def sample(
             help="Also write a second delivery here that corrects rows and carries broken ones."
         ),
     ] = None,
+    standard_out: Annotated[
+        Path | None,
+        typer.Option(
+            help="Also write the same practice here in standard formats: the payers' "
+            "remittances as X12 835 files (per payer and week) and scheduling as FHIR R4 "
+            "NDJSON; the rest as CSV."
+        ),
+    ] = None,
+    x12: Annotated[bool, typer.Option(help="With --standard-out: remittances as 835.")] = True,
+    fhir: Annotated[
+        bool, typer.Option(help="With --standard-out: locations, slots, appointments as FHIR.")
+    ] = True,
 ) -> None:
     """Generate a deterministic sample practice in the inbox layout of CONTRACTS.md."""
     from pipelines.sample import generate_corrections, generate_practice
@@ -97,6 +109,14 @@ def sample(
     counts = generate_practice(out, providers=providers, weeks=weeks, seed=seed, progress=_progress)
     for entity, rows in counts.items():
         console.print(f"{entity:>15}: {rows:>10,} rows")
+    if standard_out:
+        from pipelines.sample.standard import write_standard_inbox
+
+        files = write_standard_inbox(out, standard_out, x12=x12, fhir=fhir)
+        console.print(
+            f"standard formats in {standard_out}: {files['835']} 835 file(s), "
+            f"{files['ndjson']} FHIR NDJSON file(s), {files['csv']} CSV file(s)"
+        )
     if corrections:
         fixed = generate_corrections(out, corrections, seed=seed)
         console.print(f"corrections: {sum(fixed.values()):,} rows in {corrections}")

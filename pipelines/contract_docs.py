@@ -7,6 +7,7 @@ regenerate it with `python -m pipelines.contract_docs > docs/contracts.md`.
 from __future__ import annotations
 
 from pipelines.contracts import CONTRACTS, Column, Kind, Privacy
+from pipelines.land.docs import MAPPINGS
 
 
 def _rules(col: Column) -> str:
@@ -57,6 +58,7 @@ def render() -> str:
         for rule in contract.row_rules:
             lines.append(f"\nRow rule: {rule.message} → rejected.")
         lines.append("")
+    lines.append(MAPPINGS)
     return "\n".join(lines)
 
 

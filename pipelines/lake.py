@@ -76,6 +76,25 @@ LEDGER_SCHEMA: dict[str, pl.DataType] = {
     "route": pl.String(),  # the config route that shaped the file, when one did
 }
 
+# What an X12 835 reports beyond the transactions contract (pipelines/land/x12.py): the
+# patient's share of each claim (CAS group PR) and provider-level adjustments (PLB:
+# interest, forward balances, levies). Kept under raw/remittance/ for the data-quality
+# view; never an A/R movement of a claim.
+REMITTANCE_AREA = "remittance"
+REMITTANCE_SCHEMA: dict[str, pl.DataType] = {
+    "kind": pl.String(),  # patient_responsibility | provider_adjustment
+    "claim_id": pl.String(),
+    "charge_id": pl.String(),
+    "posted_date": pl.Date(),
+    "reason_code": pl.String(),  # PR-2, or the PLB adjustment code (L6 interest, WO, …)
+    "amount": pl.Float64(),  # as the 835 reports it: a PLB amount below 0 adds to the payment
+    "payer_id": pl.String(),
+    "trace_number": pl.String(),
+    "_line": pl.Int64(),
+    "_delivery_id": pl.String(),
+    "_source_file": pl.String(),
+}
+
 _KIND_TYPES: dict[Kind, pl.DataType] = {
     Kind.STR: pl.String(),
     Kind.ENUM: pl.String(),
@@ -173,7 +192,7 @@ def write_parquet_atomic(frame: pl.DataFrame, path: Path) -> None:
 
 
 def ensure_lake(home: Home) -> None:
-    """Create the lake with one empty typed file per entity, rejected area and ledger."""
+    """Create the lake with one empty typed file per entity and remittance, rejects, ledger."""
     for contract in CONTRACTS:
         target = home.raw_partition(contract.entity, SCHEMA_DELIVERY_ID) / "part-0.parquet"
         if not target.exists():
@@ -181,6 +200,9 @@ def ensure_lake(home: Home) -> None:
         rejected = home.rejected_partition(contract.entity, SCHEMA_DELIVERY_ID) / "part-0.parquet"
         if not rejected.exists():
             write_parquet_atomic(pl.DataFrame(schema=REJECTED_SCHEMA), rejected)
+    remittance = home.raw_partition(REMITTANCE_AREA, SCHEMA_DELIVERY_ID) / "part-0.parquet"
+    if not remittance.exists():
+        write_parquet_atomic(pl.DataFrame(schema=REMITTANCE_SCHEMA), remittance)
     ledger = home.ledger_file(SCHEMA_DELIVERY_ID)
     if not ledger.exists():
         write_parquet_atomic(pl.DataFrame(schema=LEDGER_SCHEMA), ledger)

@@ -104,6 +104,13 @@ components.table(
     help_by_column={"missing_value": "The id that matches no row of the referenced entity"},
 )
 
+st.subheader("Remittance figures that are no claim movement")
+components.table(
+    query.dq_table("dq_remittance"),
+    "835 provider-level adjustments (PLB) and patient responsibility (PR), with file and segment",
+    height=300,
+)
+
 st.subheader("Wait-time rule violations")
 violations = query.dq_table("dq_wait_violations")
 summary = (

@@ -26,6 +26,9 @@ from pipelines.privacy import ensure_demo_key
 
 LEDGER_KEY = AssetKey(["landing", "ledger"])
 REJECTED_KEY = AssetKey(["landing", "rejected"])
+# What X12 835s report beyond transactions (lake.REMITTANCE_AREA); written while the
+# transactions asset lands the 835s.
+REMITTANCE_KEY = AssetKey(["lake", "remittance"])
 EXPECTATIONS_CHECK = "contract_expectations"
 ACCOUNTING_CHECK = "rows_accounted_for"
 # Fails (severity ERROR) when a file of the entity was refused: the run still publishes,
@@ -63,6 +66,12 @@ def entity_key(entity: str) -> AssetKey:
             group_name="landing",
             skippable=True,
             description="Rows kept aside with file, line, column and reason.",
+        ),
+        AssetSpec(
+            REMITTANCE_KEY,
+            group_name="landing",
+            skippable=True,
+            description="835 patient responsibility (CAS PR) and provider-level adjustments (PLB).",
         ),
     ],
     check_specs=[
@@ -126,8 +135,9 @@ def land_inbox(context: AssetExecutionContext, clinicops: ClinicopsResource):
             severity=AssetCheckSeverity.ERROR,
             metadata={"refused": "\n".join(refused) or "none"},
         )
-    if REJECTED_KEY in selected:
-        yield MaterializeResult(asset_key=REJECTED_KEY)
+    for key in (REJECTED_KEY, REMITTANCE_KEY):
+        if key in selected:
+            yield MaterializeResult(asset_key=key)
 
 
 def _entity_results(entity: str, reports: list[LandingReport]):

@@ -23,6 +23,7 @@ import polars as pl
 
 from pipelines.config import Config, FileFormat
 from pipelines.contracts import BY_ENTITY, contract_for
+from pipelines.land import standard
 from pipelines.land.mapping import Mapped, Mapper, judge
 from pipelines.landing.files import Delivered, FileError, read_batches
 from pipelines.landing.validate import Checked, check
@@ -81,6 +82,11 @@ def plan(delivered: Delivered, config: Config) -> list[Target]:
                 Target(e, delivered.source or contract_for(e).source, reader=reader)
                 for e in reader.entities
             ]
+    if entity := standard.entity_of(delivered.path):
+        # a standard format names its own entity (an 835 is transactions, a FHIR file its
+        # resource type); a FHIR export holds every system's resources in one folder
+        source = delivered.source if delivered.source in config.sources else None
+        return [Target(entity, source or contract_for(entity).source)]
     sources = [delivered.source] if delivered.source else list(config.sources)
     routed = [
         Target(route.entity, source, route=route)
@@ -96,7 +102,10 @@ def plan(delivered: Delivered, config: Config) -> list[Target]:
     return [Target(entity, delivered.source or BY_ENTITY[entity].source)]
 
 
-def unmatched_reason() -> str:
+def unmatched_reason(path: Path | None = None) -> str:
+    """Why a file lands as nothing: a standard format says which resource it did not know."""
+    if path is not None and (reason := standard.unknown_entity_reason(path)):
+        return reason
     return (
         "unknown entity: the file name matches no route and does not start with one of "
         + ", ".join(sorted(BY_ENTITY))

@@ -73,12 +73,24 @@ class Delivered:
 
     @property
     def suffix(self) -> str:
+        from pipelines.land import standard
+
         name = self.name.lower()
+        if standard.format_of(self.path):
+            return next((s for s in standard.SUFFIXES if name.endswith(s)), self.path.suffix)
         return next((s for s in sorted(FORMATS, key=len, reverse=True) if name.endswith(s)), "")
 
     @property
     def entity(self) -> str | None:
-        """The entity the file's stem names: `appointments_2026-W46.csv.gz` → appointments."""
+        """The entity the file's stem names: `appointments_2026-W46.csv.gz` → appointments.
+
+        A standard format says its entity itself (an 835 is transactions, a FHIR file
+        the entity of its resource type): pipelines/land/standard.py.
+        """
+        from pipelines.land import standard
+
+        if standard.format_of(self.path):
+            return standard.entity_of(self.path)
         stem = self.name.lower().split(".", 1)[0]
         for entity in _ENTITIES:
             if stem == entity or (
@@ -679,6 +691,10 @@ def read_batches(
 
     Without a contract, the frames hold the file's own columns (`raw_contract`).
     """
+    from pipelines.land import standard
+
+    if contract is not None and standard.format_of(delivered.path):
+        return standard.read_batches(delivered.path, contract.entity, scratch, batch_rows)
     kind = FORMATS.get(delivered.suffix)
     if kind == "csv":
         return read_csv_batches(delivered.path, contract, fmt, mapping, scratch, batch_rows)

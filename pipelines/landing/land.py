@@ -24,7 +24,7 @@ import polars as pl
 from pipelines import faults
 from pipelines.config import Config
 from pipelines.contracts import Contract, Privacy, contract_for
-from pipelines.lake import REJECTED_SCHEMA, Home, ensure_lake, raw_schema
+from pipelines.lake import REJECTED_SCHEMA, REMITTANCE_AREA, Home, ensure_lake, raw_schema
 from pipelines.land import routes
 from pipelines.landing import ledger as ledger_mod
 from pipelines.landing.files import Delivered, FileError, NotLanded, scan
@@ -263,7 +263,7 @@ def land_file(
     try:
         try:
             if target is None:
-                raise FileError(routes.unmatched_reason())
+                raise FileError(routes.unmatched_reason(delivered.path))
             _write_delivery(
                 delivered,
                 target,
@@ -465,6 +465,8 @@ def _commit(home: Home, scratch: Path, result: FileResult) -> None:
         (scratch / "raw", home.raw_partition(result.entity, result.delivery_id)),
         (scratch / "rejected", home.rejected_partition(result.entity, result.delivery_id)),
         (scratch / "quality.json", home.quality_file(result.entity, result.delivery_id)),
+        # An 835's patient responsibility and provider-level adjustments (land/x12.py).
+        (scratch / REMITTANCE_AREA, home.raw_partition(REMITTANCE_AREA, result.delivery_id)),
     ]
     for source, target in moves:
         if source.exists():
