@@ -43,7 +43,9 @@ def preview(inbox: Path, config: Config) -> tuple[list[Preview], list[NotLanded]
     for delivered in found.files:
         targets = plan(delivered, config)
         if not targets:
-            previews.append(Preview(delivered.relative, None, error=unmatched_reason(delivered.path)))
+            previews.append(
+                Preview(delivered.relative, None, error=unmatched_reason(delivered.path))
+            )
         for target in targets:
             result = Preview(delivered.relative, target.entity, target.route_name)
             with tempfile.TemporaryDirectory(prefix="clinicops-dry-run-") as scratch:
