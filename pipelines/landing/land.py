@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -24,6 +25,8 @@ import polars as pl
 from pipelines import faults
 from pipelines.config import Config
 from pipelines.contracts import BY_ENTITY, Contract, Privacy, contract_for
+from pipelines.failures import OperatorError, is_disk_full, operator_error
+from pipelines.home_lock import home_lock
 from pipelines.lake import REJECTED_SCHEMA, Home, ensure_lake, raw_schema
 from pipelines.landing import ledger as ledger_mod
 from pipelines.landing.files import Delivered, FileError, discover, read_batches
@@ -65,7 +68,7 @@ class FileResult:
 
     @property
     def file_name(self) -> str:
-        return self.path.name
+        return ledger_mod.printable_name(self.path.name)
 
 
 @dataclass
@@ -140,18 +143,34 @@ def _land(
 ) -> LandingReport:
     say = progress or (lambda _msg: None)
     pseudonymiser = Pseudonymiser(pseudonym_key if pseudonym_key is not None else resolve_key(home))
-    ensure_lake(home)
-    report = LandingReport(recovered=ledger_mod.recover(home))
-    if report.recovered:
-        say(f"removed {len(report.recovered)} leftover(s) of an interrupted landing")
-    for delivered in files:
-        report.files.append(land_file(delivered, home, config, pseudonymiser, say))
+    # One writer per home (pipelines/home_lock.py): the same-bytes check and the ledger
+    # entry that follows it are atomic only because no other landing runs meanwhile.
+    with home_lock(home.root):
+        ensure_lake(home)
+        report = LandingReport(recovered=ledger_mod.recover(home))
+        if report.recovered:
+            say(f"removed {len(report.recovered)} leftover(s) of an interrupted landing")
+        for delivered in files:
+            report.files.append(land_file(delivered, home, config, pseudonymiser, say))
     return report
 
 
-def _sha256(path: Path) -> str:
+def _fingerprint(path: Path) -> tuple[str, int]:
+    """sha256 and size of the bytes read, from one open file (it may be moved meanwhile)."""
     with open(path, "rb") as fh:
-        return hashlib.file_digest(fh, "sha256").hexdigest()
+        return hashlib.file_digest(fh, "sha256").hexdigest(), os.fstat(fh.fileno()).st_size
+
+
+def _os_problem(exc: OSError, delivered: Delivered) -> str:
+    """What an OSError met while landing a file means for that file, in words."""
+    if not delivered.path.exists():
+        return (
+            "was moved or removed while it was being landed; nothing of it was kept, and it "
+            "lands when it is back in the inbox"
+        )
+    if is_disk_full(exc):
+        return "could not be landed: the disk holding the home is full"
+    return f"could not be read or written ({exc.strerror or type(exc).__name__})"
 
 
 def land_file(
@@ -161,10 +180,18 @@ def land_file(
     pseudonymiser: Pseudonymiser,
     say: Progress,
 ) -> FileResult:
-    label = f"{delivered.source}/{delivered.name}".lstrip("/")
+    name = ledger_mod.printable_name(delivered.name)
+    label = f"{delivered.source}/{name}".lstrip("/")
+    if name != delivered.name:
+        say(f"{label}: the file name is not valid UTF-8; it is recorded as {name}")
     entity = delivered.entity
-    sha256 = _sha256(delivered.path)
-    if sha256 in ledger_mod.loaded_checksums(home):
+    unreadable: OSError | None = None
+    sha256, size = None, None
+    try:
+        sha256, size = _fingerprint(delivered.path)
+    except OSError as exc:
+        unreadable = exc
+    if sha256 is not None and sha256 in ledger_mod.loaded_checksums(home):
         say(f"{label}: already landed (same bytes), nothing to do")
         return FileResult(delivered.path, delivered.source, entity, None, "duplicate")
 
@@ -174,8 +201,11 @@ def land_file(
     delivery_id = reservation.delivery_id
     result = FileResult(delivered.path, delivered.source, entity, delivery_id, "loaded")
     say(f"{label}: landing as delivery {delivery_id}")
+    stop: OperatorError | None = None
     try:
         try:
+            if unreadable is not None:
+                raise unreadable
             contract = _contract_of(delivered)
             _write_delivery(
                 delivered,
@@ -192,32 +222,55 @@ def land_file(
             )
         except FileError as exc:
             _fail(result, f"{label}: {exc}")
+        except OSError as exc:
+            # A full disk stops the whole landing (every next file would fail the same
+            # way) once this file's failure is recorded; a vanished file stops only itself.
+            stop = operator_error(exc, "landing", home.root) if is_disk_full(exc) else None
+            _fail(result, f"{label}: {_os_problem(exc, delivered)}")
         except Exception as exc:  # one broken file must not stop the others
-            log.exception("landing %s failed", label)
-            _fail(result, f"{label}: unexpected {type(exc).__name__} while landing (see the log)")
+            if is_disk_full(exc):  # Polars says so in its own error types
+                stop = operator_error(exc, "landing", home.root)
+                _fail(result, f"{label}: could not be landed: the disk holding the home is full")
+            else:
+                log.exception("landing %s failed", label)
+                _fail(
+                    result, f"{label}: unexpected {type(exc).__name__} while landing (see the log)"
+                )
         if result.status == "loaded":
-            _commit(home, reservation.scratch, result)
-        ledger_mod.write_entry(
-            home,
-            {
-                "delivery_id": delivery_id,
-                "source": delivered.source,
-                "entity": entity,
-                "file_name": delivered.name,
-                "sha256": sha256,
-                "size_bytes": delivered.path.stat().st_size,
-                "received_at": received_at,
-                "mode": "snapshot" if snapshot else "incremental",
-                "status": result.status,
-                "rows_received": result.rows_received,
-                "rows_loaded": result.rows_loaded,
-                "rows_rejected": result.rows_rejected,
-                "rows_duplicate_key": result.rows_duplicate_key,
-                "error": result.error,
-            },
-        )
+            try:
+                _commit(home, reservation.scratch, result)
+            except OSError as exc:
+                _uncommit(home, result)
+                stop = operator_error(exc, "landing", home.root)
+                _fail(result, f"{label}: {_os_problem(exc, delivered)}")
+        if result.status == "failed":  # its parts are not needed; free their space first
+            shutil.rmtree(reservation.scratch, ignore_errors=True)
+        entry = {
+            "delivery_id": delivery_id,
+            "source": delivered.source,
+            "entity": entity,
+            "file_name": name,
+            "sha256": sha256,
+            "size_bytes": size,
+            "received_at": received_at,
+            "mode": "snapshot" if snapshot else "incremental",
+            "status": result.status,
+            "rows_received": result.rows_received,
+            "rows_loaded": result.rows_loaded,
+            "rows_rejected": result.rows_rejected,
+            "rows_duplicate_key": result.rows_duplicate_key,
+            "error": result.error,
+        }
+        try:
+            ledger_mod.write_entry(home, entry)
+        except OSError as exc:
+            _uncommit(home, result)
+            raise operator_error(exc, "landing", home.root) or exc from exc
     finally:
         reservation.release()
+    if stop is not None:
+        say(f"failed: {result.error}")
+        raise stop
     faults.point("land.between_files")
     if result.status == "failed":
         say(f"failed: {result.error}")
@@ -271,7 +324,7 @@ def _write_delivery(
     source = config.source(delivered.source)
     meta = {
         "_delivery_id": delivery_id,
-        "_source_file": delivered.name,
+        "_source_file": ledger_mod.printable_name(delivered.name),
         "_received_at": received_at,
         "_snapshot": snapshot,
     }
@@ -394,3 +447,15 @@ def _commit(home: Home, scratch: Path, result: FileResult) -> None:
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(source, target)
     faults.point("land.before_ledger")
+
+
+def _uncommit(home: Home, result: FileResult) -> None:
+    """Take back what _commit moved into the lake when the delivery cannot be committed."""
+    if result.entity is None or result.delivery_id is None:
+        return
+    for path in (
+        home.raw_partition(result.entity, result.delivery_id),
+        home.rejected_partition(result.entity, result.delivery_id),
+    ):
+        shutil.rmtree(path, ignore_errors=True)
+    home.quality_file(result.entity, result.delivery_id).unlink(missing_ok=True)
