@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import polars as pl
 
@@ -328,6 +329,9 @@ def _write_delivery(
         "_received_at": received_at,
         "_snapshot": snapshot,
     }
+    # The practice's own calendar day: a posting dated after it is rejected (validate.py).
+    landed_on = received_at.replace(tzinfo=UTC).astimezone(ZoneInfo(config.practice.timezone))
+    landed_on = landed_on.date()
     key = [contract.column(k).lake_name for k in contract.key]
     key_hashes: list[pl.Series] = []
     quality = QualityRun(contract.entity)
@@ -341,7 +345,7 @@ def _write_delivery(
         BATCH_ROWS,
     )
     for number, batch in enumerate(batches):
-        checked = check(batch, contract, received_at.date())
+        checked = check(batch, contract, landed_on)
         good = _to_lake(checked.good, contract, pseudonymiser, meta)
         rejected_rows = int(checked.rejected_mask.sum())
         if good.height:
