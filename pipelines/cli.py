@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from pipelines.build import PROJECT_ROOT, Engine
 from pipelines.lake import Home
@@ -94,7 +95,7 @@ def _one_sentence(kind, exc, tb) -> None:
     if plain is None:
         sys.__excepthook__(kind, exc, tb)
         return
-    console.print(f"[red]error:[/red] {plain} (clinicops --debug … shows the details)")
+    console.print(f"[red]error:[/red] {escape(str(plain))} (clinicops --debug shows the details)")
 
 
 def _progress(message: str) -> None:
@@ -267,7 +268,7 @@ def _run_pipeline(
     if not result.success:
         cause = _operator_cause(result)
         if cause:
-            console.print(f"[red]error:[/red] {cause}; nothing new was published")
+            console.print(f"[red]error:[/red] {escape(cause)}; nothing new was published")
         else:
             console.print("[red]the run failed; nothing new was published (see the log above)")
         raise typer.Exit(1)
