@@ -44,6 +44,11 @@ def operator_error(exc: BaseException, doing: str, where: Path) -> OperatorError
             f"{doing} stopped: the disk holding {where} is full; free some space there "
             "and run the same command again (nothing half-written was kept)"
         )
+    if isinstance(exc, OSError) and exc.errno == errno.EROFS:
+        return NotPermitted(
+            f"{doing} stopped: {exc.filename or where} is on a read-only file system; "
+            "give clinicops a home on a writable disk and run the same command again"
+        )
     if isinstance(exc, OSError) and exc.errno in _NOT_PERMITTED:
         target = exc.filename or where
         return NotPermitted(
