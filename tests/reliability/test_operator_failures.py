@@ -25,6 +25,13 @@ from pipelines.landing.land import _land
 from pipelines.privacy import KEY_ENV
 from tests.conftest import clinicops_command
 from tests.landing.conftest import TEST_KEY, deliver, row
+from tests.reliability.conftest import (
+    assert_same_kpis,
+    clinicops,
+    kpi_values,
+    run_ok,
+    sha256,
+)
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
@@ -181,3 +188,40 @@ def test_a_read_only_home_ends_in_one_sentence(tmp_path: Path, inbox: Path):
     message = proc.stderr.strip()
     assert len(message.splitlines()) == 1, message
     assert "read-only" in message and "Traceback" not in message
+
+
+@pytest.mark.e2e
+def test_disk_full_keeps_the_old_serving_file_and_a_rerun_equals_a_clean_run(
+    small_practice, baseline_home, tmp_path: Path
+):
+    with tmpfs(tmp_path / "disk", "192m") as disk:
+        home = Home(disk / "home")
+        stage = ["--home", str(home.root)]
+        run_ok("land", *stage, "--inbox", str(tmp_path / "none"))  # the lake and the demo key
+        ballast = _fill(disk, 256 << 10)
+        landing = clinicops("land", *stage, *small_practice.inbox_args)
+        assert landing.returncode == 1, landing.stdout[-3000:]
+        assert "landing stopped: the disk holding" in landing.stdout.strip().splitlines()[-1]
+        assert "Traceback" not in landing.stdout
+        assert "failed" in set(ledger.ledger(home)["status"]), "the failed file has no entry"
+        _assert_nothing_half_written(home)
+        ballast.unlink()
+
+        run_ok("land", *stage, *small_practice.inbox_args)
+        run_ok("build", *stage)
+        run_ok("publish", *stage)
+        assert_same_kpis(kpi_values(home.serving), kpi_values(baseline_home.serving))
+        published = sha256(home.serving)
+
+        ballast = _fill(disk, 1 << 20)
+        publishing = clinicops("publish", *stage)
+        assert publishing.returncode == 1, publishing.stdout[-3000:]
+        last = publishing.stdout.strip().splitlines()[-1]
+        assert "publishing stopped: the disk holding" in last and "is full" in last
+        assert "Traceback" not in publishing.stdout
+        assert sha256(home.serving) == published, "the old serving file was touched"
+        assert not list(home.root.glob(".serving.duckdb.tmp-*"))
+        ballast.unlink()
+
+        run_ok("publish", *stage)
+        assert_same_kpis(kpi_values(home.serving), kpi_values(baseline_home.serving))
