@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import time
 from pathlib import Path
 
 import duckdb
@@ -34,7 +35,7 @@ def _published_at(home: Home):
     if not home.serving.exists():
         return None
     with duckdb.connect(str(home.serving), read_only=True) as con:
-        return con.sql("select published_at from marts.publish_info").fetchone()[0]
+        return con.execute("select published_at from marts.publish_info").fetchone()[0]
 
 
 def _pair(home: Home, inbox_args: list[str]) -> list[tuple[int, int, str]]:
@@ -71,10 +72,14 @@ def test_two_runs_started_together(small_practice, tmp_path: Path):
     homes = []
     for i in range(PAIRS):
         home = Home(tmp_path / f"home-{i}")
+        started = time.monotonic()
         _check_pair(home, _pair(home, small_practice.inbox_args), None)  # a new home
+        print(f"pair {i + 1} on a new home: ok in {time.monotonic() - started:.0f} s", flush=True)
         files = ledger.ledger(home).height
         before = _published_at(home)
+        started = time.monotonic()
         _check_pair(home, _pair(home, small_practice.inbox_args), before)  # a built home
         assert ledger.ledger(home).height == files, "the second pair landed something again"
+        print(f"pair {i + 1} on a built home: ok in {time.monotonic() - started:.0f} s", flush=True)
         homes.append(home)
     run_ok("run", "--home", str(homes[-1].root), *small_practice.inbox_args)

@@ -40,7 +40,7 @@ def test_a_partition_without_ledger_entry_is_never_built_and_its_id_never_reused
 
     run_ok("build", *stage)  # the debris is still in the lake while dbt builds
     with duckdb.connect(str(home.warehouse), read_only=True) as con:
-        staged = con.sql("select count(*) from staging.stg_billing__charges").fetchone()[0]
+        staged = con.execute("select count(*) from staging.stg_billing__charges").fetchone()[0]
     assert staged == 0, "dbt read a partition the ledger does not record"
     run_ok("land", *stage, *small_practice.inbox_args)
     entries = ledger.ledger(home)
