@@ -118,6 +118,8 @@ def describe_holder(root: Path) -> str:
         info = json.loads(holder_path(root).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return "its PID is not recorded yet"
+    if not Path(f"/proc/{info.get('pid')}").exists():  # left by a holder that was killed
+        return "its PID is not recorded yet"
     return f"PID {info.get('pid')} ({info.get('command', '?')}), started {info.get('started')}"
 
 
