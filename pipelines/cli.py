@@ -90,8 +90,9 @@ def _one_sentence(kind, exc, tb) -> None:
     from pipelines.warehouse_lock import WarehouseBusy
 
     plain = exc if isinstance(exc, OperatorError | WarehouseBusy) else None
-    if plain is None and isinstance(exc, OSError):
-        plain = operator_error(exc, "clinicops", Path(exc.filename or ".").parent)
+    if plain is None:  # an OSError, or a library's error that says "no space left"
+        where = Path(getattr(exc, "filename", None) or ".").parent
+        plain = operator_error(exc, "clinicops", where)
     if plain is None:
         sys.__excepthook__(kind, exc, tb)
         return

@@ -10,6 +10,7 @@ as failed, with one error, and the next file lands.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -240,33 +241,46 @@ def land_file(
         if result.status == "loaded":
             try:
                 _commit(home, reservation.scratch, result)
-            except OSError as exc:
+            except Exception as exc:
                 _uncommit(home, result)
-                stop = operator_error(exc, "landing", home.root)
+                if not isinstance(exc, OSError) and not is_disk_full(exc):
+                    raise
+                stop = operator_error(exc, "landing", home.root) if is_disk_full(exc) else None
                 _fail(result, f"{label}: {_os_problem(exc, delivered)}")
         if result.status == "failed":  # its parts are not needed; free their space first
             shutil.rmtree(reservation.scratch, ignore_errors=True)
-        entry = {
-            "delivery_id": delivery_id,
-            "source": delivered.source,
-            "entity": entity,
-            "file_name": name,
-            "sha256": sha256,
-            "size_bytes": size,
-            "received_at": received_at,
-            "mode": "snapshot" if snapshot else "incremental",
-            "status": result.status,
-            "rows_received": result.rows_received,
-            "rows_loaded": result.rows_loaded,
-            "rows_rejected": result.rows_rejected,
-            "rows_duplicate_key": result.rows_duplicate_key,
-            "error": result.error,
-        }
+
+        def entry() -> dict[str, Any]:
+            return {
+                "delivery_id": delivery_id,
+                "source": delivered.source,
+                "entity": entity,
+                "file_name": name,
+                "sha256": sha256,
+                "size_bytes": size,
+                "received_at": received_at,
+                "mode": "snapshot" if snapshot else "incremental",
+                "status": result.status,
+                "rows_received": result.rows_received,
+                "rows_loaded": result.rows_loaded,
+                "rows_rejected": result.rows_rejected,
+                "rows_duplicate_key": result.rows_duplicate_key,
+                "error": result.error,
+            }
+
         try:
-            ledger_mod.write_entry(home, entry)
-        except OSError as exc:
+            ledger_mod.write_entry(home, entry())
+        except Exception as exc:
+            if not is_disk_full(exc):
+                raise
+            # The disk filled up at the ledger entry itself: take the delivery back out
+            # of the lake, which frees the room its failure entry needs.
             _uncommit(home, result)
-            raise operator_error(exc, "landing", home.root) or exc from exc
+            shutil.rmtree(reservation.scratch, ignore_errors=True)
+            _fail(result, f"{label}: could not be landed: the disk holding the home is full")
+            stop = operator_error(exc, "landing", home.root)
+            with contextlib.suppress(Exception):  # recorded if there is room, else not
+                ledger_mod.write_entry(home, entry())
     finally:
         reservation.release()
     if stop is not None:
