@@ -18,6 +18,7 @@ from pathlib import Path
 from pipelines import faults
 from pipelines.config import Config
 from pipelines.dbt_child import parent_env
+from pipelines.home_lock import home_lock
 from pipelines.lake import Home
 from pipelines.warehouse_lock import release_stale_lock
 
@@ -136,16 +137,21 @@ def run_build(
     echo: Callable[[str], None] | None = None,
     engine: Engine = Engine.duckdb,
 ) -> None:
-    """Build every model, seed and test of the project into the home's warehouse."""
-    stale = release_stale_lock(home.warehouse)
-    if stale and echo:
-        echo(f"ended dbt PID {stale}, left holding the warehouse by a killed run")
-    _run_dbt(
-        dbt_build_args(config, as_of, engine),
-        env=dbt_env(home),
-        target_dir=home_target_dir(home),
-        echo=echo,
-    )
+    """Build every model, seed and test of the project into the home's warehouse.
+
+    Holds the home's writer lock (pipelines/home_lock.py): a landing or another build
+    of the same home waits or stops with HomeBusy instead of meeting DuckDB's lock.
+    """
+    with home_lock(home.root):
+        stale = release_stale_lock(home.warehouse)
+        if stale and echo:
+            echo(f"ended dbt PID {stale}, left holding the warehouse by a killed run")
+        _run_dbt(
+            dbt_build_args(config, as_of, engine),
+            env=dbt_env(home),
+            target_dir=home_target_dir(home),
+            echo=echo,
+        )
 
 
 def _project_newer_than(mtime: float) -> bool:

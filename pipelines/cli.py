@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from pipelines.build import PROJECT_ROOT, Engine
 from pipelines.lake import Home
@@ -53,6 +54,49 @@ EngineOption = Annotated[
     Engine,
     typer.Option("--engine", help="dbt target that builds the marts (docs/spark.md)."),
 ]
+
+
+@app.callback()
+def main(
+    debug: Annotated[
+        bool, typer.Option("--debug", help="On a failure, show the traceback too.")
+    ] = False,
+    wait: Annotated[
+        float | None,
+        typer.Option(
+            "--wait",
+            min=0,
+            help="When another clinicops process is writing the same home, wait up to "
+            "this many seconds for it instead of stopping at once "
+            "(default: $CLINICOPS_LOCK_WAIT, else 0).",
+        ),
+    ] = None,
+) -> None:
+    """clinicops: trusted weekly numbers from a practice's exports."""
+    from pipelines.home_lock import WAIT_ENV
+
+    if wait is not None:
+        os.environ[WAIT_ENV] = str(wait)
+    if not debug:
+        sys.excepthook = _one_sentence
+
+
+def _one_sentence(kind, exc, tb) -> None:
+    """A failure the operator can fix ends in its one sentence, never a traceback.
+
+    Anything else is a bug and keeps its traceback. `clinicops --debug` keeps it always.
+    """
+    from pipelines.failures import OperatorError, operator_error
+    from pipelines.warehouse_lock import WarehouseBusy
+
+    plain = exc if isinstance(exc, OperatorError | WarehouseBusy) else None
+    if plain is None:  # an OSError, or a library's error that says "no space left"
+        where = Path(getattr(exc, "filename", None) or ".").parent
+        plain = operator_error(exc, "clinicops", where)
+    if plain is None:
+        sys.__excepthook__(kind, exc, tb)
+        return
+    console.print(f"[red]error:[/red] {escape(str(plain))} (clinicops --debug shows the details)")
 
 
 def _progress(message: str) -> None:
@@ -156,17 +200,19 @@ def land(
             print_dry_run(*preview(folder, cfg))
         return
 
+    from pipelines.home_lock import home_lock
     from pipelines.lake import ensure_lake
     from pipelines.landing import land_inbox
     from pipelines.privacy import ensure_demo_key
 
     practice_home = Home(home)
-    ensure_lake(practice_home)
-    ensure_demo_key(practice_home, log=_progress)
-    reports = [
-        land_inbox(folder, practice_home, cfg, progress=_progress)
-        for folder in inbox or DEFAULT_INBOXES
-    ]
+    with home_lock(practice_home.root):  # every inbox in one hold: one writer per home
+        ensure_lake(practice_home)
+        ensure_demo_key(practice_home, log=_progress)
+        reports = [
+            land_inbox(folder, practice_home, cfg, progress=_progress)
+            for folder in inbox or DEFAULT_INBOXES
+        ]
     rows = result_rows(reports)
     not_landed = [n for r in reports for n in r.not_landed]
     console.print(summary_table(rows, not_landed))
@@ -215,9 +261,7 @@ def run(
     engine: EngineOption = Engine.duckdb,
 ) -> None:
     """Land, build and publish through Dagster: the weekly job, run once now."""
-    from dagster import DagsterInstance, materialize
-
-    from pipelines.build import ensure_static_manifest
+    from pipelines.home_lock import home_lock
 
     practice_home = Home(home.resolve())
     _as_of(as_of)  # fail fast on a malformed date
@@ -227,6 +271,24 @@ def run(
     if missing:
         console.print(f"[red]error:[/red] inbox folder not found: {', '.join(missing)}")
         raise typer.Exit(2)
+    # One writer per home for the whole run: a second run stops here with a message
+    # naming this one, before it touches Dagster's storage (two runs initialising one
+    # home's Dagster database at once left two alembic heads) or lands anything.
+    with home_lock(practice_home.root):
+        _run_pipeline(practice_home, folders, config, as_of, engine)
+
+
+def _run_pipeline(
+    practice_home: Home,
+    folders: list[Path],
+    config: Path | None,
+    as_of: str | None,
+    engine: Engine,
+) -> None:
+    from dagster import DagsterInstance, materialize
+
+    from pipelines.build import ensure_static_manifest
+
     _progress("parsing the dbt project")
     ensure_static_manifest()
     _use_dagster_home(practice_home.dagster_home)
@@ -251,7 +313,11 @@ def run(
         raise_on_error=False,
     )
     if not result.success:
-        console.print("[red]the run failed; nothing new was published (see the log above)")
+        cause = _operator_cause(result)
+        if cause:
+            console.print(f"[red]error:[/red] {escape(cause)}; nothing new was published")
+        else:
+            console.print("[red]the run failed; nothing new was published (see the log above)")
         raise typer.Exit(1)
     refused = _run_summary(practice_home, before, folders, _config(config))
     console.print(f"[green]done:[/green] serving file {practice_home.serving}")
@@ -357,6 +423,20 @@ def sources_test(
         raise typer.Exit(1)
 
 
+_OPERATOR_ERRORS = {"DiskFull", "NotPermitted", "HomeBusy", "WarehouseBusy", "OperatorError"}
+
+
+def _operator_cause(result) -> str | None:
+    """The one sentence of a failed step whose cause the operator can fix, if any."""
+    for event in result.get_step_failure_events():
+        error = event.step_failure_data.error
+        while error is not None:
+            if error.cls_name in _OPERATOR_ERRORS:
+                return error.message.strip().partition(": ")[2] or error.message.strip()
+            error = error.cause
+    return None
+
+
 class Grain(StrEnum):
     week = "week"
     month = "month"
@@ -411,11 +491,16 @@ def ui(
     port: int = 3000,
 ) -> None:
     """Open Dagster's UI (asset graph, runs, checks) for a practice home."""
+    from dagster import DagsterInstance
+
     from pipelines.build import ensure_static_manifest
+    from pipelines.home_lock import home_lock
 
     practice_home = Home(home.resolve())
     ensure_static_manifest()
-    _use_dagster_home(practice_home.dagster_home)
+    with home_lock(practice_home.root):  # Dagster's storage is created once, by one process
+        _use_dagster_home(practice_home.dagster_home)
+        DagsterInstance.get().dispose()
     os.environ["CLINICOPS_HOME"] = str(practice_home.root)
     os.environ["CLINICOPS_INBOX"] = os.pathsep.join(
         str(p.resolve()) for p in (inbox or DEFAULT_INBOXES)

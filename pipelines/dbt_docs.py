@@ -30,10 +30,41 @@ HEADER = (
     "# Generated from pipelines/contracts.py by `python -m pipelines.dbt_docs`: edit the\n"
     "# contracts, not this file (tests/test_dbt_docs.py checks they agree).\n"
 )
+_LAKE = "{{ env_var('CLINICOPS_LAKE', 'var/lake') }}"
+# The ledger is the only door: only deliveries it records as loaded are read, so the
+# partition of a landing killed before its ledger entry never reaches a build.
 LAKE_LOCATION = (
-    "read_parquet('{{ env_var('CLINICOPS_LAKE', 'var/lake') }}/raw/{name}/*/*.parquet', "
-    "union_by_name = true)"
+    f"(select * from read_parquet('{_LAKE}/raw/{{name}}/*/*.parquet', union_by_name = true) "
+    f"where _delivery_id in (select delivery_id from read_parquet('{_LAKE}/ledger/*.parquet') "
+    "where status = 'loaded'))"
 )
+# What an X12 835 reports beyond transactions (pipelines/land/x12.py), landed beside them.
+REMITTANCE_TABLE = {
+    "name": "remittance",
+    "description": "What an X12 835 reports beyond transactions (pipelines/land/x12.py): the "
+    "patient's share of a claim (CAS group PR) and provider-level adjustments (PLB), one row "
+    "per figure, with delivery, file and segment.",
+    "columns": [
+        {"name": "kind", "description": "patient_responsibility or provider_adjustment."},
+        {"name": "claim_id", "description": "The claim (CLP01); null for a PLB adjustment."},
+        {"name": "charge_id", "description": "The line (REF*6R) when the figure is line-level."},
+        {"name": "posted_date", "description": "The payment's effective date (BPR16)."},
+        {
+            "name": "reason_code",
+            "description": "PR-<CARC> for patient responsibility (PR-2 coinsurance), or the "
+            "PLB adjustment code (L6 interest, WO, ...).",
+        },
+        {
+            "name": "amount",
+            "description": "As the 835 reports it: a PLB amount below 0 adds to the payment.",
+        },
+        {"name": "payer_id", "description": "The payer (N1*PR / REF*2U / TRN03)."},
+        {"name": "trace_number", "description": "The payment's trace number (TRN02)."},
+        {"name": "_line", "description": "The segment's position in the file."},
+        {"name": "_delivery_id", "description": "The delivery that brought the 835."},
+        {"name": "_source_file", "description": "The 835 file's name."},
+    ],
+}
 
 # Columns landing adds to every raw row (pipelines/lake.py META_SCHEMA), as the lake
 # names them and as staging renames them.
@@ -135,9 +166,10 @@ def render_sources() -> str:
                 "description": "Contract-typed rows written by landing (pipelines/landing), one "
                 "immutable Parquet file per entity and delivery. Every version of every key "
                 "is here; staging picks the newest. Personal data is already hashed "
-                "(patient_key) or dropped (full_name).",
+                "(patient_key) or dropped (full_name). The ledger is the only door: only "
+                "deliveries it records as loaded are read.",
                 "meta": {"external_location": LAKE_LOCATION},
-                "tables": tables,
+                "tables": [*tables, REMITTANCE_TABLE],
             }
         ],
     }

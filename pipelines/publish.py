@@ -18,7 +18,10 @@ import duckdb
 
 from pipelines import faults
 from pipelines.build import Engine, spark_table_dir
+from pipelines.failures import operator_error
+from pipelines.home_lock import home_lock
 from pipelines.lake import Home
+from pipelines.warehouse_lock import WarehouseBusy, lock_holder
 
 PUBLISHED_SCHEMA = "marts"
 
@@ -36,7 +39,27 @@ def publish(home: Home, engine: Engine = Engine.duckdb) -> PublishResult:
     A Spark build leaves its tables as Parquet folders (pipelines/build.py
     spark_table_dir); DuckDB reads them into the same serving file, so dashboards do not
     depend on the engine that built the marts.
+
+    Holds the home's writer lock (pipelines/home_lock.py). A full disk or a warehouse
+    another program holds ends in one sentence (OperatorError, WarehouseBusy); the old
+    serving file is then untouched and the copy removed.
     """
+    with home_lock(home.root):
+        try:
+            return _publish(home, engine)
+        except (OSError, duckdb.Error) as exc:
+            if (plain := operator_error(exc, "publishing", home.root)) is not None:
+                raise plain from exc
+            if isinstance(exc, duckdb.IOException) and "lock" in str(exc).lower():
+                raise WarehouseBusy(
+                    f"publishing stopped: {home.warehouse} is held by PID "
+                    f"{lock_holder(home.warehouse) or 'unknown'}; close the program that "
+                    "has it open and publish again"
+                ) from exc
+            raise
+
+
+def _publish(home: Home, engine: Engine) -> PublishResult:
     if engine == Engine.duckdb and not home.warehouse.exists():
         raise FileNotFoundError(f"{home.warehouse}: no warehouse to publish; run the build first")
     _remove_abandoned_copies(home)

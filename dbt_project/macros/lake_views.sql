@@ -1,7 +1,8 @@
 {#-
   Sources read the Parquet lake. dbt-duckdb reads each source's `meta.external_location`
   itself; Spark has no such hook, so before a Spark build every lake source becomes a
-  view over the same Parquet files (the glob of its external_location), in a database
+  view over the same Parquet files (the glob of its external_location, filtered on the
+  ledger like it), in a database
   named like the source: `source('lake', 'charges')` is then `lake.charges` on both
   engines and no model forks. Run by `on-run-start` (dbt_project.yml).
 -#}
@@ -24,9 +25,15 @@
                 {%- do databases.append(source.source_name) -%}
                 {%- do run_query('create database if not exists ' ~ source.source_name) -%}
             {%- endif -%}
+            {#- The ledger filter of the external location (the ledger is the only door). -#}
+            {%- set committed = '' -%}
+            {%- if 'where _delivery_id in' in location -%}
+                {%- set committed = " where _delivery_id in (select delivery_id from parquet.`"
+                    ~ location.split("'")[3] ~ "` where status = 'loaded')" -%}
+            {%- endif -%}
             {%- do run_query(
                 'create or replace view ' ~ source.source_name ~ '.' ~ source.name
-                ~ ' as select * from parquet.`' ~ glob ~ '`'
+                ~ ' as select * from parquet.`' ~ glob ~ '`' ~ committed
             ) -%}
         {%- endfor -%}
     {%- endif -%}

@@ -16,6 +16,7 @@ from pipelines.build import (
 )
 from pipelines.dbt_child import parent_env
 from pipelines.defs.resources import ClinicopsResource
+from pipelines.home_lock import home_lock
 from pipelines.warehouse_lock import release_stale_lock
 
 dbt_project = DbtProject(
@@ -28,16 +29,20 @@ def clinicops_dbt_models(
     context: AssetExecutionContext, dbt: DbtCliResource, clinicops: ClinicopsResource
 ):
     home = clinicops.practice_home()
-    stale = release_stale_lock(home.warehouse)
-    if stale:
-        context.log.warning(f"ended dbt PID {stale}, left holding the warehouse by a killed run")
-    # The profile and the lake sources read these; each home builds into its own
-    # warehouse and target folder, from the same project. dagster-dbt copies os.environ
-    # into dbt's environment, which is how clinicops-dbt learns who its parent is.
-    os.environ.update({**dbt_env(home), **parent_env()})
-    args = dbt_build_args(
-        clinicops.practice_config(), clinicops.as_of_date(), clinicops.build_engine()
-    )
-    for event in dbt.cli(args, context=context, target_path=home_target_dir(home)).stream():
-        faults.point("build.dbt")
-        yield event
+    # One writer per home (pipelines/home_lock.py); `clinicops run` holds it already.
+    with home_lock(home.root):
+        stale = release_stale_lock(home.warehouse)
+        if stale:
+            context.log.warning(
+                f"ended dbt PID {stale}, left holding the warehouse by a killed run"
+            )
+        # The profile and the lake sources read these; each home builds into its own
+        # warehouse and target folder, from the same project. dagster-dbt copies os.environ
+        # into dbt's environment, which is how clinicops-dbt learns who its parent is.
+        os.environ.update({**dbt_env(home), **parent_env()})
+        args = dbt_build_args(
+            clinicops.practice_config(), clinicops.as_of_date(), clinicops.build_engine()
+        )
+        for event in dbt.cli(args, context=context, target_path=home_target_dir(home)).stream():
+            faults.point("build.dbt")
+            yield event

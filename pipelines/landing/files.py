@@ -28,10 +28,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipelines.config import FileFormat
 from pipelines.contracts import BY_ENTITY, CONTRACTS, SOURCES, Column, Contract, Kind
+from pipelines.land.xlsx_cells import cell_problems
 
 FORMATS = {".csv": "csv", ".csv.gz": "csv", ".xlsx": "xlsx", ".parquet": "parquet"}
 # Entities sorted longest first, so a stem is matched to the most specific one.
@@ -42,6 +44,8 @@ _DECODE_CHUNK = 16 * 1024 * 1024
 _BYTES_PER_ROW = 200
 _OTHER_DELIMITERS = (",", ";", "\t", "|")
 _UTF16_MARKS = (b"\xff\xfe", b"\xfe\xff")
+_UTF32_MARKS = (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")
+_SNIFF_BYTES = 64 * 1024
 # Polars error messages can quote a field of the file, which may be personal data.
 _QUOTED_VALUE = re.compile(r"`[^`]*`")
 
@@ -436,17 +440,16 @@ def read_csv_batches(
         plain = _is_plain_utf8(fmt.encoding)
     except LookupError:
         raise FileError(f"unknown encoding {fmt.encoding!r} in the source's format") from None
-    if plain:
-        with open(path, "rb") as fh:
-            if fh.read(2) in _UTF16_MARKS:
-                raise FileError(
-                    "is UTF-16 text (it starts with a UTF-16 byte order mark): set the "
-                    "source's format encoding to utf-16"
-                )
+    with open(path, "rb") as fh:
+        head = fh.read(_SNIFF_BYTES)
+    _refuse_other_bytes(head, path.name.lower().endswith(".gz"), plain)
     if not plain or path.name.lower().endswith(".gz"):
         path = transcode_to_utf8(path, fmt.encoding, scratch / "input.csv")
         if path.stat().st_size == 0:
             raise FileError("is empty")
+        with open(path, "rb") as fh:
+            head = fh.read(_SNIFF_BYTES)
+    _refuse_cr_only(head)
     options = dict(separator=fmt.delimiter, infer_schema=False)
     try:
         first = pl.read_csv(
@@ -481,7 +484,15 @@ def read_csv_batches(
         )
     )
     records_before = 0
+    lines_before = 1  # the header's
     for chunk in _record_chunks(path, batch_rows * _BYTES_PER_ROW):
+        if (escaped := chunk.find(b'\\"')) >= 0:
+            line = lines_before + chunk.count(b"\n", 0, escaped) + 1
+            raise FileError(
+                f'line {line}: a quote escaped with a backslash (\\"), which CSV does not '
+                'know (it doubles the quote: ""); export with doubled quotes'
+            )
+        lines_before += chunk.count(b"\n")
         if not chunk.strip():
             continue
         try:
@@ -502,6 +513,53 @@ def read_csv_batches(
         records = _project(frame, matched, extras, contract, problem)
         for offset in range(0, records.height, batch_rows):
             yield records.slice(offset, batch_rows)
+
+
+def _refuse_other_bytes(head: bytes, gz: bool, plain: bool) -> None:
+    """A file that is not the text its name and format say, told as what it is.
+
+    Each of these used to fail later with a message about its columns or its rows.
+    """
+    if not gz and head.startswith(b"\x1f\x8b"):
+        raise FileError("is gzip-compressed but its name does not say so: name it .csv.gz")
+    if head.startswith(b"PK\x03\x04"):
+        raise FileError("is a ZIP archive (an XLSX workbook?), not CSV text: name it .xlsx")
+    if not plain:
+        return
+    if head.startswith(_UTF32_MARKS):
+        raise FileError(
+            "is UTF-32 text (it starts with a UTF-32 byte order mark): set the source's "
+            "format encoding to utf-32"
+        )
+    if head[:2] in _UTF16_MARKS:
+        raise FileError(
+            "is UTF-16 text (it starts with a UTF-16 byte order mark): set the "
+            "source's format encoding to utf-16"
+        )
+    sample = head[:4096]
+    nuls = sample.count(b"\x00")
+    # ASCII text is 3/4 NUL bytes in UTF-32, 1/2 in UTF-16, and none in UTF-8.
+    if len(sample) >= 8 and nuls >= len(sample) * 0.7:
+        encoding = "utf-32-le" if sample[1:4] == b"\x00\x00\x00" else "utf-32-be"
+        raise FileError(
+            f"has NUL bytes between its characters: it is UTF-32 text without a byte order "
+            f"mark; set the source's format encoding to {encoding}"
+        )
+    if len(sample) >= 4 and nuls >= len(sample) // 4:
+        odd = sample[1::2].count(b"\x00")
+        encoding = "utf-16-le" if odd >= nuls / 2 else "utf-16-be"
+        raise FileError(
+            f"has NUL bytes between its characters: it is UTF-16 text without a byte order "
+            f"mark; set the source's format encoding to {encoding}"
+        )
+
+
+def _refuse_cr_only(head: bytes) -> None:
+    if b"\r" in head and b"\n" not in head:
+        raise FileError(
+            "ends its lines with a carriage return alone (old Mac line endings): save it "
+            "with Windows (CRLF) or Unix (LF) line endings"
+        )
 
 
 def _record_chunks(path: Path, size: int) -> Iterator[bytes]:
@@ -566,6 +624,11 @@ def _polars_message(exc: Exception, path: Path) -> str:
         line = _first_invalid_utf8_line(path)
         where = f"line {line}: " if line else ""
         return f"{where}is not valid UTF-8 text (set the source's format encoding, e.g. latin-1)"
+    if "malformed" in text.lower() and (line := _bare_quote_line(path)):
+        return (
+            f'line {line}: a quote (") inside a value that is not quoted; quote the whole '
+            'value and double the quote inside it ("")'
+        )
     if "not properly escaped" in text:
         return (
             "cannot be parsed as CSV: a quoted field is never closed (the file may have been "
@@ -573,6 +636,18 @@ def _polars_message(exc: Exception, path: Path) -> str:
         )
     first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
     return f"cannot be parsed as CSV: {_QUOTED_VALUE.sub('…', first)}"
+
+
+def _bare_quote_line(path: Path) -> int | None:
+    """The first physical line with a quote inside a value that does not start with one."""
+    with open(path, "rb") as fh:
+        for number, line in enumerate(fh, start=1):
+            if b'"' not in line:
+                continue
+            for field in re.split(rb"[,;\t|]", line.rstrip(b"\r\n")):
+                if b'"' in field and not field.lstrip().startswith(b'"'):
+                    return number
+    return None
 
 
 def _as_text(name: str, dtype: pl.DataType, kind: Kind | None) -> pl.Expr:
@@ -605,6 +680,8 @@ def _as_text(name: str, dtype: pl.DataType, kind: Kind | None) -> pl.Expr:
         return full
     if dtype == pl.Boolean:
         return col.cast(pl.String).str.to_lowercase()
+    if dtype.is_nested():  # an extra column only (contract columns are refused): as JSON
+        return pl.struct(col.alias("v")).struct.json_encode().str.slice(5).str.head(-1)
     return col.cast(pl.String)
 
 
@@ -614,12 +691,16 @@ def _typed_to_text(
     extras: list[str],
     contract: Contract,
     first_line: int,
+    problems: dict[int, str] | None = None,
 ) -> pl.DataFrame:
     kinds = {column: contract.column(target).kind for column, target in matched.items()}
     text = frame.select(
         _as_text(name, dtype, kinds.get(name)).alias(name) for name, dtype in frame.schema.items()
     ).with_row_index("_line", offset=first_line)
-    return _project(text, matched, {c: c.strip() for c in extras}, contract)
+    problem = None
+    if problems:  # cells that would load as a wrong value (pipelines/land/xlsx_cells.py)
+        problem = pl.col("_line").replace_strict(problems, default=None, return_dtype=pl.String)
+    return _project(text, matched, {c: c.strip() for c in extras}, contract, problem)
 
 
 def read_xlsx_batches(
@@ -648,9 +729,10 @@ def read_xlsx_batches(
         if fmt.sheet:
             raise
         raise FileError(f"{exc} (in the first sheet{_other_sheets(path)})") from None
+    problems = cell_problems(path, fmt.sheet, frame.columns, set(matched))
     for offset in range(0, max(frame.height, 1), batch_rows):
         chunk = frame.slice(offset, batch_rows)
-        yield _typed_to_text(chunk, matched, extras, contract, first_line=offset + 2)
+        yield _typed_to_text(chunk, matched, extras, contract, offset + 2, problems)
 
 
 def _other_sheets(path: Path) -> str:
@@ -672,11 +754,31 @@ def read_parquet_batches(
         raise FileError(f"cannot be read as Parquet: {type(exc).__name__}") from None
     contract = contract or raw_contract(parquet.schema_arrow.names)
     matched, extras = resolve_columns(parquet.schema_arrow.names, contract, mapping)
+    for name in matched:
+        kind = parquet.schema_arrow.field(name).type
+        if pa.types.is_nested(kind):
+            raise FileError(
+                f"column {name!r} holds nested values ({kind}), not one plain value per "
+                "row: export it flattened, as text or numbers"
+            )
     offset = 0
     for record_batch in parquet.iter_batches(batch_size=batch_rows):
         chunk = pl.from_arrow(record_batch)
         yield _typed_to_text(chunk, matched, extras, contract, first_line=offset + 2)
         offset += chunk.height
+
+
+def _openable(delivered: Delivered, scratch: Path) -> Path:
+    """A path the readers can open: Polars and fastexcel refuse a name that is not UTF-8
+    (`claims_\\xe9.csv`), so such a file is read through a link with a plain name."""
+    try:
+        str(delivered.path).encode("utf-8")
+    except UnicodeEncodeError:
+        scratch.mkdir(parents=True, exist_ok=True)
+        link = scratch / f"source{delivered.suffix}"
+        link.symlink_to(delivered.path)
+        return link
+    return delivered.path
 
 
 def read_batches(
@@ -696,10 +798,11 @@ def read_batches(
     if contract is not None and standard.format_of(delivered.path):
         return standard.read_batches(delivered.path, contract.entity, scratch, batch_rows)
     kind = FORMATS.get(delivered.suffix)
+    path = _openable(delivered, scratch)
     if kind == "csv":
-        return read_csv_batches(delivered.path, contract, fmt, mapping, scratch, batch_rows)
+        return read_csv_batches(path, contract, fmt, mapping, scratch, batch_rows)
     if kind == "xlsx":
-        return read_xlsx_batches(delivered.path, contract, fmt, mapping, batch_rows)
+        return read_xlsx_batches(path, contract, fmt, mapping, batch_rows)
     if kind == "parquet":
-        return read_parquet_batches(delivered.path, contract, mapping, batch_rows)
+        return read_parquet_batches(path, contract, mapping, batch_rows)
     raise FileError(f"unsupported file type (expected one of {', '.join(FORMATS)})")

@@ -10,20 +10,25 @@ as failed, with one error, and the next file lands.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import polars as pl
 
 from pipelines import faults
 from pipelines.config import Config
 from pipelines.contracts import Contract, Privacy, contract_for
+from pipelines.failures import OperatorError, is_disk_full, operator_error
+from pipelines.home_lock import home_lock
 from pipelines.lake import REJECTED_SCHEMA, REMITTANCE_AREA, Home, ensure_lake, raw_schema
 from pipelines.land import routes
 from pipelines.landing import ledger as ledger_mod
@@ -68,7 +73,7 @@ class FileResult:
 
     @property
     def file_name(self) -> str:
-        return self.path.name
+        return ledger_mod.printable_name(self.path.name)
 
     @property
     def label(self) -> str:
@@ -185,18 +190,26 @@ def _land(
 ) -> LandingReport:
     say = progress or (lambda _msg: None)
     pseudonymiser = Pseudonymiser(pseudonym_key if pseudonym_key is not None else resolve_key(home))
-    ensure_lake(home)
-    report = LandingReport(recovered=ledger_mod.recover(home))
-    if report.recovered:
-        say(f"removed {len(report.recovered)} leftover(s) of an interrupted landing")
-    for delivered, target in jobs:
-        report.files.append(land_file(delivered, target, home, config, pseudonymiser, say))
+    # One writer per home (pipelines/home_lock.py): the same-bytes check and the ledger
+    # entry that follows it are atomic only because no other landing runs meanwhile.
+    with home_lock(home.root):
+        ensure_lake(home)
+        report = LandingReport(recovered=ledger_mod.recover(home))
+        if report.recovered:
+            say(f"removed {len(report.recovered)} leftover(s) of an interrupted landing")
+        for delivered, target in jobs:
+            report.files.append(land_file(delivered, target, home, config, pseudonymiser, say))
     return report
 
 
 def _record_refusals(entries: list[NotLanded], home: Home, progress: Progress | None) -> None:
     """A failed ledger entry for each refused inbox entry; waiting files are only said."""
     say = progress or (lambda _msg: None)
+    with home_lock(home.root):
+        _record_each(entries, home, say)
+
+
+def _record_each(entries: list[NotLanded], home: Home, say: Progress) -> None:
     for entry in entries:
         say(f"not landed: {entry.relative} {entry.reason}")
         if entry.waiting:
@@ -227,9 +240,22 @@ def _record_refusals(entries: list[NotLanded], home: Home, progress: Progress | 
             reservation.release()
 
 
-def _sha256(path: Path) -> str:
+def _fingerprint(path: Path) -> tuple[str, int]:
+    """sha256 and size of the bytes read, from one open file (it may be moved meanwhile)."""
     with open(path, "rb") as fh:
-        return hashlib.file_digest(fh, "sha256").hexdigest()
+        return hashlib.file_digest(fh, "sha256").hexdigest(), os.fstat(fh.fileno()).st_size
+
+
+def _os_problem(exc: OSError, delivered: Delivered) -> str:
+    """What an OSError met while landing a file means for that file, in words."""
+    if not delivered.path.exists():
+        return (
+            "was moved or removed while it was being landed; nothing of it was kept, and it "
+            "lands when it is back in the inbox"
+        )
+    if is_disk_full(exc):
+        return "could not be landed: the disk holding the home is full"
+    return f"could not be read or written ({exc.strerror or type(exc).__name__})"
 
 
 def land_file(
@@ -241,14 +267,22 @@ def land_file(
     say: Progress,
 ) -> FileResult:
     """Land one file as one entity (`target`), or record that nothing takes it (None)."""
-    label = delivered.label
+    name = ledger_mod.printable_name(delivered.name)
+    label = delivered.label if name == delivered.name else f"{delivered.source}/{name}".lstrip("/")
+    if name != delivered.name:
+        say(f"{label}: the file name is not valid UTF-8; it is recorded as {name}")
     entity = target.entity if target else None
     route = target.route_name if target else None
     source = target.source if target else delivered.source
     if target and target.route is not None:
         label = f"{label} (route {route})"
-    sha256 = _sha256(delivered.path)
-    if (sha256, entity, route) in ledger_mod.loaded_keys(home):
+    unreadable: OSError | None = None
+    sha256, size = None, None
+    try:
+        sha256, size = _fingerprint(delivered.path)
+    except OSError as exc:
+        unreadable = exc
+    if sha256 is not None and (sha256, entity, route) in ledger_mod.loaded_keys(home):
         say(f"{label}: already landed (same bytes), nothing to do")
         return FileResult(delivered.path, source, entity, None, "duplicate", route=route,
                           relative=delivered.relative)  # fmt: skip
@@ -260,8 +294,11 @@ def land_file(
     result = FileResult(delivered.path, source, entity, delivery_id, "loaded", route=route,
                         relative=delivered.relative)  # fmt: skip
     say(f"{label}: landing as delivery {delivery_id}")
+    stop: OperatorError | None = None
     try:
         try:
+            if unreadable is not None:
+                raise unreadable
             if target is None:
                 raise FileError(routes.unmatched_reason(delivered.path))
             _write_delivery(
@@ -279,23 +316,45 @@ def land_file(
             )
         except FileError as exc:
             _fail(result, f"{label}: {exc}")
+        except OSError as exc:
+            # A full disk stops the whole landing (every next file would fail the same
+            # way) once this file's failure is recorded; a vanished file stops only itself.
+            stop = operator_error(exc, "landing", home.root) if is_disk_full(exc) else None
+            _fail(result, f"{label}: {_os_problem(exc, delivered)}")
         except Exception as exc:  # one broken file must not stop the others
-            log.exception("landing %s failed", label)
-            _fail(result, f"{label}: unexpected {type(exc).__name__} while landing (see the log)")
+            if is_disk_full(exc):  # Polars says so in its own error types
+                stop = operator_error(exc, "landing", home.root)
+                _fail(result, f"{label}: could not be landed: the disk holding the home is full")
+            else:
+                log.exception("landing %s failed", label)
+                _fail(
+                    result, f"{label}: unexpected {type(exc).__name__} while landing (see the log)"
+                )
         if result.status == "loaded":
-            _commit(home, reservation.scratch, result)
-        ledger_mod.write_entry(
-            home,
-            {
+            try:
+                _commit(home, reservation.scratch, result)
+            except Exception as exc:
+                _uncommit(home, result)
+                if not isinstance(exc, OSError) and not is_disk_full(exc):
+                    raise
+                stop = operator_error(exc, "landing", home.root) if is_disk_full(exc) else None
+                _fail(result, f"{label}: {_os_problem(exc, delivered)}")
+        if result.status == "failed":  # its parts are not needed; free their space first
+            shutil.rmtree(reservation.scratch, ignore_errors=True)
+
+        def entry() -> dict[str, Any]:
+            return {
                 "delivery_id": delivery_id,
                 "source": source,
                 "entity": entity,
                 "route": route,
-                "file_name": delivered.relative.split("/", 1)[-1]
-                if delivered.source
-                else delivered.relative or delivered.name,
+                "file_name": ledger_mod.printable_name(
+                    delivered.relative.split("/", 1)[-1]
+                    if delivered.source
+                    else delivered.relative or delivered.name
+                ),
                 "sha256": sha256,
-                "size_bytes": delivered.path.stat().st_size,
+                "size_bytes": size,
                 "received_at": received_at,
                 "mode": "snapshot" if snapshot else "incremental",
                 "status": result.status,
@@ -305,10 +364,26 @@ def land_file(
                 "rows_filtered": result.rows_filtered,
                 "rows_duplicate_key": result.rows_duplicate_key,
                 "error": result.error,
-            },
-        )
+            }
+
+        try:
+            ledger_mod.write_entry(home, entry())
+        except Exception as exc:
+            if not is_disk_full(exc):
+                raise
+            # The disk filled up at the ledger entry itself: take the delivery back out
+            # of the lake, which frees the room its failure entry needs.
+            _uncommit(home, result)
+            shutil.rmtree(reservation.scratch, ignore_errors=True)
+            _fail(result, f"{label}: could not be landed: the disk holding the home is full")
+            stop = operator_error(exc, "landing", home.root)
+            with contextlib.suppress(Exception):  # recorded if there is room, else not
+                ledger_mod.write_entry(home, entry())
     finally:
         reservation.release()
+    if stop is not None:
+        say(f"failed: {result.error}")
+        raise stop
     faults.point("land.between_files")
     if result.status == "failed":
         say(f"failed: {result.error}")
@@ -353,15 +428,17 @@ def _write_delivery(
     contract = contract_for(target.entity)
     meta = {
         "_delivery_id": delivery_id,
-        "_source_file": delivered.name,
+        "_source_file": ledger_mod.printable_name(delivered.name),
         "_received_at": received_at,
         "_snapshot": snapshot,
     }
+    # The practice's own calendar day: a posting dated after it is rejected (validate.py).
+    landed_on = received_at.replace(tzinfo=UTC).astimezone(ZoneInfo(config.practice.timezone))
+    landed_on = landed_on.date()
     key = [contract.column(k).lake_name for k in contract.key]
     key_hashes: list[pl.Series] = []
     quality = QualityRun(contract.entity)
     parts = {"raw": 0, "rejected": 0}
-    landed_on = received_at.date()
     batches = routes.judged_batches(delivered, target, config, scratch, BATCH_ROWS, landed_on)
     for number, judged in enumerate(batches):
         batch, checked = judged.batch, judged.checked
@@ -473,3 +550,15 @@ def _commit(home: Home, scratch: Path, result: FileResult) -> None:
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(source, target)
     faults.point("land.before_ledger")
+
+
+def _uncommit(home: Home, result: FileResult) -> None:
+    """Take back what _commit moved into the lake when the delivery cannot be committed."""
+    if result.entity is None or result.delivery_id is None:
+        return
+    for path in (
+        home.raw_partition(result.entity, result.delivery_id),
+        home.rejected_partition(result.entity, result.delivery_id),
+    ):
+        shutil.rmtree(path, ignore_errors=True)
+    home.quality_file(result.entity, result.delivery_id).unlink(missing_ok=True)

@@ -23,7 +23,13 @@ from pathlib import Path
 
 import polars as pl
 
-from pipelines.lake import LEDGER_SCHEMA, SCHEMA_DELIVERY_ID, Home, write_parquet_atomic
+from pipelines.lake import (
+    LEDGER_SCHEMA,
+    SCHEMA_DELIVERY_ID,
+    Home,
+    write_parquet_atomic,
+    write_text_atomic,
+)
 
 ID_WIDTH = 6
 _PARTITION_RE = re.compile(r"^delivery=(\d+)(\.parquet|\.json)?$")
@@ -108,7 +114,7 @@ def recover(home: Home) -> list[Path]:
                 delivery_id = item.name.split(".", 1)[0]
                 if not (home.incoming / delivery_id).exists() and not _in_flight(home, delivery_id):
                     item.unlink(missing_ok=True)
-        for leftover in home.ledger.glob(".*.tmp-*"):
+        for leftover in [*home.ledger.glob(".*.tmp-*"), *home.lake.glob(".*.tmp-*")]:
             leftover.unlink(missing_ok=True)
             removed.append(leftover)
     return removed
@@ -134,14 +140,27 @@ class Reservation:
         self._lock_file.close()
 
 
+def _last_issued(home: Home) -> Path:
+    return home.lake / ".last_delivery_id"
+
+
 def reserve(home: Home) -> Reservation:
-    """The next delivery id, with an empty scratch folder and its in-flight lock held."""
+    """The next delivery id, with an empty scratch folder and its in-flight lock held.
+
+    An id is never issued twice, even when its delivery crashed and recovery removed its
+    debris: a build may have read that debris, and incremental staging takes only ids
+    above the highest it has seen, so a reused id would be skipped for good. The last
+    id issued is therefore kept in `lake/.last_delivery_id`, written before it is used.
+    """
     with _lake_lock(home):
         used = committed_ids(home) | {i for i, _ in _partitions(home)}
         if home.incoming.is_dir():
             used |= {p.name.split(".", 1)[0] for p in home.incoming.iterdir()}
         numbers = [int(i) for i in used if i.isdigit()]
+        with contextlib.suppress(FileNotFoundError, ValueError):
+            numbers.append(int(_last_issued(home).read_text().strip()))
         delivery_id = f"{max(numbers, default=0) + 1:0{ID_WIDTH}d}"
+        write_text_atomic(_last_issued(home), delivery_id)
         home.incoming.mkdir(parents=True, exist_ok=True)
         lock_file = open(home.incoming / f"{delivery_id}.lock", "a+")  # noqa: SIM115 (held until release)
         fcntl.flock(lock_file.fileno(), fcntl.LOCK_EX)
@@ -155,6 +174,16 @@ def loaded_keys(home: Home) -> set[tuple[str, str | None, str | None]]:
     (charges and transactions from one export) is two deliveries."""
     frame = ledger(home).filter(pl.col("status") == "loaded")
     return set(frame.select("sha256", "entity", "route").iter_rows())
+
+
+def printable_name(name: str) -> str:
+    """A file name as text that can be stored and printed.
+
+    A name read from disk that is not UTF-8 (`claims_\\xe9.csv` from a Latin-1 machine)
+    arrives with surrogate escapes, which Parquet, the terminal and the log all refuse;
+    its undecodable bytes are written as `\\xe9` instead.
+    """
+    return os.fsencode(name).decode("utf-8", errors="backslashreplace")
 
 
 def write_entry(home: Home, entry: dict) -> None:

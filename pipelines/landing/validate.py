@@ -17,7 +17,10 @@ value can break or distort the whole build downstream:
   date") and at most 10 years after the day the file is landed (9999-12-31 and typos
   such as 2206): one such date would stretch every calendar and the as-of date with it;
 - a location's timezone must be a time zone DuckDB knows (IANA names, any case), since
-  the build converts every clock time with it.
+  the build converts every clock time with it;
+- a posting (`posted_date` of charges and transactions) cannot be dated after the day
+  the file is landed, in the practice's timezone (CONTRACTS.md): the as-of date is the
+  last posting day, so one typo such as 2031-11-23 would move every published figure.
 """
 
 from __future__ import annotations
@@ -31,17 +34,28 @@ import polars as pl
 
 from pipelines.contracts import Column, Contract, Kind, Privacy, RowRule
 
-INT_RE = r"^[+-]?\d+(\.0*)?$"  # 30.0 is a whole number; 20.5 is not
-DECIMAL_RE = r"^[+-]?(\d+\.?\d*|\.\d+)$"
-DATE_RE = r"^\d{4}-\d{2}-\d{2}$"
-MONTH_RE = r"^\d{4}-\d{2}$"
-TIMESTAMP_RE = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}(:?\d{2})?)?$"
+# Digits are ASCII only: Polars' `\d` also matches `٢` (Arabic-Indic two), which then
+# fails every cast with a misleading reason.
+INT_RE = r"^[+-]?[0-9]+(\.0*)?$"  # 30.0 is a whole number; 20.5 is not
+DECIMAL_RE = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)$"
+DATE_RE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+MONTH_RE = r"^[0-9]{4}-[0-9]{2}$"
+TIMESTAMP_RE = (
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?"
+    r"(Z|[+-][0-9]{2}(:?[0-9]{2})?)?$"
+)
+LEAP_SECOND_RE = r"[0-9]{2}:[0-9]{2}:60(\.[0-9]*)?(Z|[+-].*)?$"
 MAX_OFFSET_HOURS = 14  # the widest UTC offset in use (Line Islands, +14:00)
 MAX_MAGNITUDE = 10**12
 EARLIEST_DATE = date(1900, 1, 1)  # exclusive
 LATEST_YEARS_AHEAD = 10
-EXCEL_SERIAL_RE = r"^\d{5}(\.\d+)?$"  # days since 1899-12-30: 36526 is 2000-01-01
+EXCEL_SERIAL_RE = r"^[0-9]{5}(\.[0-9]+)?$"  # days since 1899-12-30: 36526 is 2000-01-01
 ROW_PROBLEM_COLUMN = "(row)"  # rejections that concern the whole line, not one column
+# Dates that record something already done: never after the day the file is landed.
+NOT_AFTER_LANDING: dict[str, tuple[str, ...]] = {
+    "charges": ("posted_date",),
+    "transactions": ("posted_date",),
+}
 
 
 @dataclass(frozen=True)
@@ -78,7 +92,7 @@ def _bound(value: float) -> str:
     return f"{value:g}"
 
 
-def _parse(col: Column, latest: date) -> tuple[list[pl.Expr], list[_Check]]:
+def _parse(col: Column, latest: date, key: bool = False) -> tuple[list[pl.Expr], list[_Check]]:
     """The typed output expressions of one column and the checks on it."""
     t = pl.col(col.name)
     v = pl.col(_typed(col.name))
@@ -88,6 +102,14 @@ def _parse(col: Column, latest: date) -> tuple[list[pl.Expr], list[_Check]]:
     if col.required:
         checks.append(
             _Check(col.name, t.is_null(), pl.lit(f"{col.name}: required value is missing"))
+        )
+    if key:
+        checks.append(
+            _Check(
+                col.name,
+                t.str.contains("\x00", literal=True),
+                pl.lit(f"{col.name}: the value holds a NUL byte (\\x00), which no id contains"),
+            )
         )
 
     match col.kind:
@@ -173,6 +195,14 @@ def _parse(col: Column, latest: date) -> tuple[list[pl.Expr], list[_Check]]:
                             "'{value}' is a date without a time; expected YYYY-MM-DD HH:MM[:SS]",
                         )
                     )
+                    .when(t.str.contains(TIMESTAMP_RE) & t.str.contains(LEAP_SECOND_RE))
+                    .then(
+                        _reason(
+                            col,
+                            "'{value}' has second 60 (a leap second), which would become the "
+                            "next minute; write :59",
+                        )
+                    )
                     .otherwise(
                         _reason(
                             col,
@@ -216,7 +246,6 @@ def _timestamp_outputs(col: Column) -> list[pl.Expr]:
     with fractional seconds or regex groups (appointments carry 7 timestamp columns).
     """
     t = pl.col(col.name)
-    well_formed = t.str.contains(TIMESTAMP_RE)
     after_minutes = t.str.slice(16)  # "", ":SS" or ":SS.ffffff", then an optional offset
     offset_at = after_minutes.str.find("[Z+-]")
     seconds = (
@@ -224,6 +253,8 @@ def _timestamp_outputs(col: Column) -> list[pl.Expr]:
         .then(after_minutes)
         .otherwise(after_minutes.str.head(offset_at))
     )
+    # Polars reads second 60 as the next minute (23:59:60 became the next day's 00:00:00).
+    well_formed = t.str.contains(TIMESTAMP_RE) & (seconds.str.slice(1, 2) < "60")
     whole_seconds = pl.concat_str(
         t.str.slice(0, 10),
         pl.lit(" "),
@@ -360,15 +391,26 @@ ROW_RULES: dict[str, Callable[[RowRule], _Check]] = {
 }
 
 
-def _checks(contract: Contract, latest: date) -> tuple[list[pl.Expr], list[_Check]]:
+def _not_after_landing(col: Column, landed_on: date) -> _Check:
+    reason = (
+        f"'{{value}}' is after the day the file was landed ({landed_on.isoformat()}, "
+        "practice time); a posting cannot be in the future"
+    )
+    return _Check(col.name, pl.col(_typed(col.name)) > landed_on, _reason(col, reason))
+
+
+def _checks(contract: Contract, landed_on: date) -> tuple[list[pl.Expr], list[_Check]]:
+    latest = latest_plausible_date(landed_on)
     outputs: list[pl.Expr] = []
     checks: list[_Check] = [
         _Check(ROW_PROBLEM_COLUMN, pl.col("_problem").is_not_null(), pl.col("_problem"))
     ]
     for col in contract.columns:
-        col_outputs, col_checks = _parse(col, latest)
+        col_outputs, col_checks = _parse(col, latest, key=col.name in contract.key)
         outputs.extend(col_outputs)
         checks.extend(col_checks)
+        if col.name in NOT_AFTER_LANDING.get(contract.entity, ()):
+            checks.append(_not_after_landing(col, landed_on))
     for rule in contract.row_rules:
         if rule.name not in ROW_RULES:
             raise NotImplementedError(f"{contract.entity}: no landing check for rule {rule.name!r}")
@@ -394,11 +436,15 @@ def latest_plausible_date(landed_on: date) -> date:
 
 
 def check(batch: pl.DataFrame, contract: Contract, landed_on: date | None = None) -> Checked:
-    """Parse and judge a text batch from files.py (landed today unless `landed_on` says)."""
+    """Parse and judge a text batch from files.py.
+
+    `landed_on` is the day the file is landed in the practice's timezone (today's local
+    date unless given).
+    """
     names = list(contract.names)
     if "_problem" not in batch.columns:
         batch = batch.with_columns(pl.lit(None, pl.String).alias("_problem"))
-    outputs, checks = _checks(contract, latest_plausible_date(landed_on or date.today()))
+    outputs, checks = _checks(contract, landed_on or date.today())
     # Lazy, so that Polars computes sub-expressions shared by several outputs once.
     staged = (
         batch.lazy()

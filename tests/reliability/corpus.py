@@ -19,6 +19,7 @@ import csv
 import datetime as dt
 import gzip
 import io
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -716,8 +717,188 @@ def _containers() -> list[Case]:
     ]
 
 
+def _formula_xlsx(path: Path) -> None:
+    """Charges written by a program that computes no formula (XlsxWriter stores 0)."""
+    book = xlsxwriter.Workbook(path)
+    sheet = book.add_worksheet("Charges")
+    good = rows("charges", "fx", 2)
+    sheet.write_row(0, 0, list(good[0]))
+    for r, record in enumerate(good, start=1):
+        sheet.write_row(r, 0, list(record.values()))
+    sheet.write_formula(2, list(good[0]).index("charge_amount"), "=200+40")
+    book.close()
+
+
+def _typed_cells_xlsx(path: Path) -> None:
+    """Slots with a TRUE and a #DIV/0! cell in `slot_minutes`, and one good row."""
+    book = xlsxwriter.Workbook(path)
+    sheet = book.add_worksheet("Slots")
+    sheet.write_row(0, 0, ["provider_id", "location_id", "slot_start", "slot_minutes"])
+    sheet.write_row(1, 0, ["DR-xb", "L1", "2026-01-05 08:00", 20])
+    sheet.write_row(2, 0, ["DR-xb", "L1", "2026-01-05 08:20", True])
+    sheet.write_row(3, 0, ["DR-xb", "L1", "2026-01-05 08:40"])
+    sheet.write_formula(3, 3, "=20/0", None, "#DIV/0!")
+    book.close()
+
+
+def _parquet_writer(table) -> Callable[[Path], None]:
+    import pyarrow.parquet as pq
+
+    def write(path: Path) -> None:
+        pq.write_table(table, path)
+
+    return write
+
+
+def _issue21() -> list[Case]:
+    """Issue 21: what a hostile inbox still broke, each with the outcome it now gets."""
+    import pyarrow as pa
+
+    loc = rows("locations", "i21", 2)
+    header = ",".join(loc[0])
+    nested_key = pa.table(
+        {
+            "claim_id": pa.array([{"id": "CLS1"}]),
+            "payer_id": ["PY1"],
+            "submitted_date": ["2026-01-07"],
+        }
+    )
+    nested_extra = pa.table(
+        {
+            "claim_id": ["PQ-nx"],
+            "payer_id": ["PY1"],
+            "submitted_date": ["2026-01-07"],
+            "tags": pa.array([["a", "b"]]),
+        }
+    )
+    return [
+        Case(
+            "non_utf8_file_name",
+            "claims",
+            utf8(to_csv(rows("claims", "nu8", 1))),
+            # A Latin-1 é in the name: bytes that are not UTF-8, as Linux hands them over.
+            file_name=os.fsdecode(b"claims_\xe9.csv"),
+            loaded=1,
+            values={"_source_file": "claims_\\xe9.csv"},
+        ),
+        Case(
+            "posting_in_the_future",
+            "charges",
+            utf8(to_csv(rows("charges", "fut", 2, posted_date="2031-11-23"))),
+            loaded=1,
+            rejected=((3, "posted_date", "is after the day the file was landed"),),
+        ),
+        Case(
+            "transaction_posted_in_the_future",
+            "transactions",
+            utf8(to_csv(rows("transactions", "fut", 2, posted_date="2031-11-23"))),
+            loaded=1,
+            rejected=((3, "posted_date", "a posting cannot be in the future"),),
+        ),
+        Case(
+            "xlsx_formula_never_calculated",
+            "charges",
+            _formula_xlsx,
+            file_name="charges_formula.xlsx",
+            loaded=1,
+            rejected=((3, "(row)", "charge_amount (cell M3) holds a formula whose result"),),
+        ),
+        Case(
+            "xlsx_true_and_div0",
+            "provider_slots",
+            _typed_cells_xlsx,
+            file_name="provider_slots_typed_cells.xlsx",
+            loaded=1,
+            rejected=(
+                (3, "(row)", "slot_minutes (cell D3) holds TRUE/FALSE"),
+                (4, "(row)", "slot_minutes (cell D4) holds the Excel error #DIV/0!"),
+            ),
+        ),
+        Case(
+            "parquet_struct_in_key",
+            "claims",
+            _parquet_writer(nested_key),
+            file_name="claims_struct.parquet",
+            error="column 'claim_id' holds nested values",
+        ),
+        Case(
+            "parquet_nested_extra_column",
+            "claims",
+            _parquet_writer(nested_extra),
+            file_name="claims_nested_extra.parquet",
+            loaded=1,
+            values={"_extra": '{"tags":"[\\"a\\",\\"b\\"]"}'},
+        ),
+        Case(
+            "bare_quote",
+            "locations",
+            utf8(f'{header}\nL1-bq2,Main "St,America/Chicago\nL2-bq2,Oak,America/Chicago\n'),
+            error='line 2: a quote (") inside a value that is not quoted',
+        ),
+        Case(
+            "gzip_named_csv",
+            "locations",
+            gzip.compress(utf8(to_csv(rows("locations", "gzc")))),
+            error="is gzip-compressed but its name does not say so",
+        ),
+        Case(
+            "cr_only_line_endings",
+            "locations",
+            utf8(to_csv(rows("locations", "cro", 2), newline="\r")),
+            error="carriage return alone",
+        ),
+        Case(
+            "utf16_without_bom",
+            "locations",
+            to_csv(rows("locations", "u16n")).encode("utf-16-le"),
+            error="UTF-16 text without a byte order mark; set the source's format encoding "
+            "to utf-16-le",
+        ),
+        Case(
+            "utf32",
+            "locations",
+            to_csv(rows("locations", "u32")).encode("utf-32"),
+            error="is UTF-32 text",
+        ),
+        Case(
+            "arabic_indic_digit",
+            "charges",
+            utf8(to_csv(rows("charges", "ar", 2, units="\u0662"))),
+            loaded=1,
+            rejected=((3, "units", "is not a whole number"),),
+        ),
+        Case(
+            "backslash_escaped_quotes",
+            "locations",
+            utf8(f'{header}\nL1-bs,"The \\"Main\\" St",America/Chicago\n'),
+            error="line 2: a quote escaped with a backslash",
+        ),
+        Case(
+            "leap_second",
+            "provider_slots",
+            utf8(to_csv(rows("provider_slots", "ls", 2, slot_start="2026-01-05 23:59:60"))),
+            loaded=1,
+            rejected=((3, "slot_start", "has second 60"),),
+        ),
+        Case(
+            "nul_byte_in_key",
+            "claims",
+            utf8(to_csv(rows("claims", "nk", 2, claim_id="CL\x00-nk"))),
+            loaded=1,
+            rejected=((3, "claim_id", "NUL byte"),),
+        ),
+    ]
+
+
 def build_corpus() -> list[Case]:
-    cases = [*_families(), *_text_and_structure(), *_values(), *_keys_and_names(), *_containers()]
+    cases = [
+        *_families(),
+        *_text_and_structure(),
+        *_values(),
+        *_keys_and_names(),
+        *_containers(),
+        *_issue21(),
+    ]
     files = [(c.folder, c.file) for c in cases]
     assert len(set(files)) == len(files), "two cases write the same file"
     assert {c.entity for c in cases} == set(BY_ENTITY)

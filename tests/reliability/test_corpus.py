@@ -51,7 +51,8 @@ def test_case_outcome(landed, case: Case):
     if case.error:
         assert result.status == "failed", (case.name, result)
         assert case.error in result.error, result.error
-        assert result.error.startswith(f"{case.folder}/{case.file}: ".lstrip("/")), result.error
+        label = ledger.printable_name(f"{case.folder}/{case.file}: ".lstrip("/"))
+        assert result.error.startswith(label), result.error
         assert result.rows_received == 0
         return
     assert result.status == "loaded", result.error
