@@ -111,11 +111,10 @@ def land(
     """Land every file of the inbox folders into the lake (good rows, rejects, ledger)."""
     from pipelines.lake import ensure_lake
     from pipelines.landing import land_inbox
-    from pipelines.privacy import ensure_demo_key
 
     practice_home = Home(home)
+    _require_pseudonym_key(practice_home)
     ensure_lake(practice_home)
-    ensure_demo_key(practice_home, log=_progress)
     cfg = _config(config)
     failed = 0
     for folder in inbox or DEFAULT_INBOXES:
@@ -177,6 +176,7 @@ def run(
     practice_home = Home(home.resolve())
     _as_of(as_of)  # fail fast on a malformed date
     _config(config)
+    _require_pseudonym_key(practice_home)
     folders = [p.resolve() for p in (inbox or DEFAULT_INBOXES)]
     missing = [str(p) for p in folders if not p.is_dir()]
     if missing:
@@ -287,6 +287,17 @@ def ui(
             str(port),
         ],
     )
+
+
+def _require_pseudonym_key(home: Home) -> None:
+    """Landing without the practice's key stops here, with the one-line fix."""
+    from pipelines.privacy import PseudonymKeyError, resolve_key
+
+    try:
+        resolve_key(home)
+    except PseudonymKeyError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
 
 
 def _use_dagster_home(path: Path) -> None:

@@ -110,9 +110,9 @@ def demo(home: HomeOption = DEFAULT_HOME, port: PortOption = DEFAULT_PORT) -> No
     from pipelines.cli import run
     from pipelines.privacy import ensure_demo_key
 
-    run(home=home, inbox=None, config=None, as_of=None)
     practice_home = Home(home.resolve())
-    ensure_demo_key(practice_home)
+    ensure_demo_key(practice_home)  # the only place a pseudonymisation key is ever made
+    run(home=home, inbox=None, config=None, as_of=None)
     ensure_demo_cookie_key(practice_home)
     _announce_demo_users(practice_home)
     os.environ[DEMO_ENV] = "1"

@@ -362,6 +362,7 @@ def test_key_comes_from_the_environment_or_the_demo_file(inbox, home, monkeypatc
     monkeypatch.delenv(KEY_ENV, raising=False)
     with pytest.raises(PseudonymKeyError, match=KEY_ENV):
         land_inbox(inbox, home, Config())
+    assert not (home.secrets / "pseudonym.key").exists()  # landing never makes one up
     said: list[str] = []
     ensure_demo_key(home, log=said.append)
     path = home.secrets / "pseudonym.key"
