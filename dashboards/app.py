@@ -18,6 +18,7 @@ import streamlit as st
 from dashboards import filters, query
 from dashboards.access import AccessDenied, Principal, audit, policy, set_current, signin
 from dashboards.access.auth import SecretsMissing
+from dashboards.safe_text import md
 from pipelines.config import ConfigError, load_config
 from pipelines.lake import Home
 
@@ -89,7 +90,7 @@ def _record_view(entry: Entry, selection: filters.Filters) -> None:
 
 def _refuse(exc: AccessDenied, page: str) -> None:
     audit.record("access_denied", page=page, what=str(exc))
-    st.warning(f"Not available for your role: {exc}")
+    st.warning(f"Not available for your role: {md(exc)}")
 
 
 st.set_page_config(page_title="clinicops", page_icon=":material/monitoring:", layout="wide")

@@ -17,21 +17,45 @@ from dashboards.access import Principal, audit, current, policy
 from dashboards.bands import Target
 from dashboards.filters import Filters, period_label
 from dashboards.formatting import NULL
+from dashboards.safe_text import md
 
 
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_") or "table"
 
 
+# xlsxwriter would write text starting with `=` as a live formula and text that looks
+# like a URL as a hyperlink: a payer name `=HYPERLINK(...)` would run in the reader's Excel.
+_XLSX_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False}
+# OWASP's CSV-injection guidance: a cell starting with one of these is read as a formula
+# by spreadsheet programs, so it is prefixed with a single quote.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
 def to_xlsx(data: pd.DataFrame, sheet: str = "data") -> bytes:
     buffer = io.BytesIO()
-    with pd.ExcelWriter(buffer, engine="xlsxwriter") as writer:
+    with pd.ExcelWriter(
+        buffer, engine="xlsxwriter", engine_kwargs={"options": _XLSX_OPTIONS}
+    ) as writer:
         data.to_excel(writer, sheet_name=sheet[:31], index=False)
     return buffer.getvalue()
 
 
-def _csv(data: pd.DataFrame) -> bytes:
-    return data.to_csv(index=False).encode("utf-8")
+def _inert(value: object) -> object:
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def to_csv(data: pd.DataFrame) -> bytes:
+    """CSV whose text cells (header included) can never start a formula; numbers stay
+    numbers (a negative amount is not text)."""
+    text = data.select_dtypes(include=["object", "string"]).columns
+    safe = data.copy()
+    for column in text:
+        safe[column] = safe[column].map(_inert)
+    safe.columns = [_inert(str(c)) for c in safe.columns]
+    return safe.to_csv(index=False).encode("utf-8")
 
 
 def _audited(build, data: pd.DataFrame, name: str, kind: str, principal: Principal) -> bytes:
@@ -60,13 +84,13 @@ def downloads(data: pd.DataFrame, name: str) -> None:
     row = st.container(horizontal=True)
     row.download_button(
         "CSV",
-        partial(_audited, _csv, data, name, "csv", principal),
+        partial(_audited, to_csv, data, name, "csv", principal),
         file_name=f"{slug}.csv",
         mime="text/csv",
         key=f"csv_{slug}",
         icon=":material/download:",
         on_click="ignore",
-        help=f"Download “{name}” as CSV",
+        help=f"Download “{md(name)}” as CSV",
     )
     row.download_button(
         "XLSX",
@@ -76,7 +100,7 @@ def downloads(data: pd.DataFrame, name: str) -> None:
         key=f"xlsx_{slug}",
         icon=":material/download:",
         on_click="ignore",
-        help=f"Download “{name}” as Excel",
+        help=f"Download “{md(name)}” as Excel",
     )
 
 
@@ -88,7 +112,7 @@ def table(
     height: int | None = None,
 ) -> None:
     """A formatted table; downloads carry `raw` (the unformatted rows) when given."""
-    st.markdown(f"**{name}**")
+    st.markdown(f"**{md(name)}**")
     if shown.empty:
         st.info("Nothing to show for this selection.")
         return
@@ -144,7 +168,7 @@ def partial_sources_warning(last_day: date) -> None:
 
 def chart(figure: go.Figure, data: pd.DataFrame, name: str, key: str | None = None) -> None:
     if data.empty:
-        st.markdown(f"**{name}**")
+        st.markdown(f"**{md(name)}**")
         st.info("Nothing to show for this selection.")
         return
     st.plotly_chart(figure, width="stretch", key=key or f"chart_{_slug(name)}")
@@ -156,7 +180,7 @@ def header(title: str, filters: Filters, purpose: str) -> None:
     st.title(title)
     as_of = pd.Timestamp(info["as_of_date"])
     st.caption(
-        f"{purpose}  \n{filters.describe()} · data as of {as_of:%d %b %Y}"
+        f"{purpose}  \n{md(filters.describe())} · data as of {as_of:%d %b %Y}"
         f" (published {pd.Timestamp(info['published_at']):%d %b %Y %H:%M} UTC) · "
         f"{NULL} means no denominator in that period; hover a column title for why."
     )

@@ -22,6 +22,7 @@ from streamlit_authenticator.utilities.exceptions import LoginError
 
 from dashboards.access import audit, auth
 from dashboards.access.principal import Principal
+from dashboards.safe_text import md
 from pipelines.config import Config, User
 from pipelines.lake import Home
 
@@ -97,7 +98,7 @@ def _account_box(principal: Principal) -> bool:
     """Who is signed in, and the sign-out button; True when it was clicked."""
     with st.sidebar:
         role = str(principal.role).replace("_", " ") if principal.role else "no role"
-        st.caption(f"Signed in as **{principal.username}** ({role})")
+        st.caption(f"Signed in as **{md(principal.username)}** ({role})")
         return st.button("Sign out", key="sign_out", icon=":material/logout:")
 
 

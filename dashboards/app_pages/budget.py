@@ -15,6 +15,7 @@ from dashboards import components, planning, query
 from dashboards.access import current, policy
 from dashboards.charts import bars, forecast
 from dashboards.formatting import currency, fmt, label
+from dashboards.safe_text import md
 
 LINES = {  # forecast line -> (published KPI, budget line, unit)
     "Completed visits": ("completed_visits", "completed_visits", "visits"),
@@ -261,7 +262,7 @@ with right:
     )
     effect["change"] = effect["scenario"] - effect["baseline"]
     components.downloads(effect, "what-if effect")
-where = f"location {scope_id}" if scope == "location" else "whole practice"
+where = f"location {md(scope_id)}" if scope == "location" else "whole practice"
 st.markdown(
     f"**Assumptions.** Baseline = the {TRAILING} complete months "
     f"{window_start:%b %Y} – {last_complete:%b %Y} as published ({where}): "

@@ -8,6 +8,7 @@ import streamlit as st
 from dashboards import components, query
 from dashboards.charts import over_time, peers
 from dashboards.formatting import NULL, fmt, label, null_reason
+from dashboards.safe_text import md
 
 KPIS = [
     "completed_visits",
@@ -30,7 +31,7 @@ directory = query.providers()
 options = list(directory["provider_id"])
 if f.provider in options:
     provider = f.provider
-    st.caption(f"Provider from the sidebar filter: {provider}. Clear it there to pick another.")
+    st.caption(f"Provider from the sidebar filter: {md(provider)}. Clear it there to pick another.")
 else:
     provider = st.selectbox(
         "Provider",
@@ -42,8 +43,8 @@ else:
     )
 info = directory.set_index("provider_id").loc[provider]
 st.markdown(
-    f"**{provider}** · {info.role.replace('_', ' ')} · {info.fte:.1f} FTE · home location "
-    f"{info.home_location_id}"
+    f"**{md(provider)}** · {md(info.role.replace('_', ' '))} · {info.fte:.1f} FTE · "
+    f"home location {md(info.home_location_id)}"
 )
 
 # The query layer narrows peers to the location before it judges the group, so a
@@ -60,7 +61,7 @@ if f.location:
             at_location[at_location["scope_id"] != provider],
         ]
     )
-    st.caption(f"Peers: providers whose home location is {f.location}.")
+    st.caption(f"Peers: providers whose home location is {md(f.location)}.")
 current = peer_rows[peer_rows["period_start"] == pd.Timestamp(f.current)]
 mine = current[current["scope_id"] == provider].set_index("kpi")["value"]
 peer_median = current[current["scope_id"] != provider].groupby("kpi")["value"].median()

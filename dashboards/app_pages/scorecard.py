@@ -23,6 +23,7 @@ from dashboards.formatting import (
     null_reason,
     suppressed_kpis,
 )
+from dashboards.safe_text import md
 
 GROUPS = {
     "Access and patient flow": [
@@ -209,7 +210,8 @@ if drill in targets:
             else "Provider " + top.scope_id
         )
         st.markdown(
-            f"Driving it: **{who}** at {fmt(top.value, target.unit)} (target {target.band_text()})."
+            f"Driving it: **{md(who)}** at {fmt(top.value, target.unit)} "
+            f"(target {target.band_text()})."
         )
         shown = parts.assign(
             value=parts["value"].map(lambda v: fmt(v, target.unit)),
