@@ -392,6 +392,46 @@ def test_a_shifted_line_keeps_no_value_a_column_could_not_protect(inbox, home, l
     assert PATIENT not in rejected.write_csv()
 
 
+def test_a_short_line_is_rejected_whole_with_its_line_number_only(inbox, home, land):
+    # A line missing its first field moves the patient id under `booked_at`: a value rule
+    # would quote it ("booked_at: 'P...' is not a timestamp"). The line is rejected whole.
+    good = row("appointments", appointment_id="A1")
+    lines = csv_text([good, row("appointments", appointment_id="A2")]).splitlines()
+    lines[2] = lines[2].split(",", 1)[1]  # drop the appointment id: one field short
+    path = inbox / "scheduling" / "appointments.csv"
+    path.parent.mkdir(parents=True)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (result,) = land().files
+    assert (result.rows_received, result.rows_loaded, result.rows_rejected) == (2, 1, 1)
+    rejected = pl.read_parquet(home.rejected_partition("appointments", "000001") / "*.parquet")
+    assert rejected["_line"].to_list() == [3]
+    assert rejected["column"].to_list() == ["(row)"]
+    assert "fewer than the header" in rejected["reason"][0]
+    assert rejected["_raw"].to_list() == [None]
+    assert PATIENT not in rejected.write_csv()
+
+
+def test_a_short_staff_line_keeps_no_staff_name(inbox, home, land):
+    lines = csv_text([row("staff"), row("staff", employee_id="EMP2")]).splitlines()
+    lines[2] = lines[2].split(",", 1)[1]  # the name now sits under another column
+    path = inbox / "hr" / "staff.csv"
+    path.parent.mkdir(parents=True)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (result,) = land().files
+    assert result.rows_rejected == 1
+    rejected = pl.read_parquet(home.rejected_partition("staff", "000001") / "*.parquet")
+    assert FULL_NAME not in rejected.write_csv() and rejected["_raw"].to_list() == [None]
+
+
+def test_quoted_values_and_blank_lines_are_not_short(inbox, home, land):
+    text = csv_text([row("payers", payer_name="Blue, Cross"), row("payers", payer_id="P2")])
+    path = inbox / "billing" / "payers.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text.replace("\n", "\n\n", 1), encoding="utf-8")
+    (result,) = land().files
+    assert (result.rows_loaded, result.rows_rejected) == (2, 0)
+
+
 def test_great_expectations_checks_a_sample_of_a_large_batch(inbox, home, land, monkeypatch):
     monkeypatch.setattr(land_mod, "QUALITY_SAMPLE_ROWS", 3)
     deliver(inbox, "claims", [row("claims", claim_id=f"CL{i}") for i in range(7)])
