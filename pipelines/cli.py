@@ -55,6 +55,26 @@ EngineOption = Annotated[
 ]
 
 
+@app.callback()
+def _private_files() -> None:
+    """Everything the commands write (lake, warehouse, serving file, Dagster's storage,
+    reports, logs) is created owner-only; `os.execv` passes the mask on to the dashboard."""
+    from pipelines.lake import PRIVATE_UMASK
+
+    os.umask(PRIVATE_UMASK)
+
+
+def _home(path: Path) -> Home:
+    """The practice home, created owner-only or closed if others could enter it."""
+    from pipelines.lake import secure_home
+
+    home = Home(path.resolve())
+    warning = secure_home(home)
+    if warning:
+        console.print(f"[yellow]warning:[/yellow] {warning}")
+    return home
+
+
 def _progress(message: str) -> None:
     console.print(f"[dim]·[/dim] {message}")
 
@@ -112,7 +132,7 @@ def land(
     from pipelines.lake import ensure_lake
     from pipelines.landing import land_inbox
 
-    practice_home = Home(home)
+    practice_home = _home(home)
     _require_pseudonym_key(practice_home)
     ensure_lake(practice_home)
     cfg = _config(config)
@@ -142,7 +162,7 @@ def build(
     from pipelines.warehouse_lock import WarehouseBusy
 
     try:
-        run_build(Home(home), _config(config), _as_of(as_of), echo=console.print, engine=engine)
+        run_build(_home(home), _config(config), _as_of(as_of), echo=console.print, engine=engine)
     except (BuildError, WarehouseBusy) as exc:
         console.print(f"[red]{exc}")
         raise typer.Exit(1) from None
@@ -153,7 +173,7 @@ def publish(home: HomeOption = DEFAULT_HOME, engine: EngineOption = Engine.duckd
     """Copy the marts into <home>/serving.duckdb, atomically."""
     from pipelines.publish import publish as publish_marts
 
-    result = publish_marts(Home(home), engine)
+    result = publish_marts(_home(home), engine)
     console.print(
         f"published {result.path} (as of {result.as_of_date}, "
         f"{result.tables.get('kpi_values', 0):,} KPI rows)"
@@ -173,7 +193,7 @@ def run(
 
     from pipelines.build import ensure_static_manifest
 
-    practice_home = Home(home.resolve())
+    practice_home = _home(home)
     _as_of(as_of)  # fail fast on a malformed date
     _config(config)
     _require_pseudonym_key(practice_home)

@@ -84,7 +84,9 @@ def _published(home: Home) -> None:
 def _serve(home: Path, port: int, config: Path | None) -> None:
     from pipelines.config import CONFIG_ENV, ConfigError, load_config
 
-    practice_home = Home(home.resolve())
+    from pipelines.cli import _home
+
+    practice_home = _home(home)
     _published(practice_home)
     if config is not None:
         os.environ[CONFIG_ENV] = str(config.resolve())
@@ -110,7 +112,9 @@ def demo(home: HomeOption = DEFAULT_HOME, port: PortOption = DEFAULT_PORT) -> No
     from pipelines.cli import run
     from pipelines.privacy import ensure_demo_key
 
-    practice_home = Home(home.resolve())
+    from pipelines.cli import _home
+
+    practice_home = _home(home)
     ensure_demo_key(practice_home)  # the only place a pseudonymisation key is ever made
     run(home=home, inbox=None, config=None, as_of=None)
     ensure_demo_cookie_key(practice_home)
