@@ -82,9 +82,8 @@ def _published(home: Home) -> None:
 
 
 def _serve(home: Path, port: int, config: Path | None) -> None:
-    from pipelines.config import CONFIG_ENV, ConfigError, load_config
-
     from pipelines.cli import _home
+    from pipelines.config import CONFIG_ENV, ConfigError, load_config
 
     practice_home = _home(home)
     _published(practice_home)
@@ -109,10 +108,8 @@ def demo(home: HomeOption = DEFAULT_HOME, port: PortOption = DEFAULT_PORT) -> No
     """Run the pipeline on the bundled sample practice, then serve its dashboards with one
     user per role (passwords printed the first time only)."""
     from dashboards.access.auth import DEMO_ENV, ensure_demo_cookie_key
-    from pipelines.cli import run
+    from pipelines.cli import _home, run
     from pipelines.privacy import ensure_demo_key
-
-    from pipelines.cli import _home
 
     practice_home = _home(home)
     ensure_demo_key(practice_home)  # the only place a pseudonymisation key is ever made
