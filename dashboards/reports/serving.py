@@ -60,7 +60,17 @@ def read_serving(path: Path, grains: tuple[str, ...] = ("month",)) -> Serving:
             "denominator from marts.kpi_values where list_contains(?, period_grain)",
             params=[list(grains)],
         ).pl()
-        kpis = _scoped_kpis(principal, kpis, _directory(con))
+        hidden = None
+        if policy.suppresses_small_cells(principal):
+            hidden = small_cells.withheld(
+                con.sql(
+                    "select period_grain, period_start, scope, scope_id, kpi, value, "
+                    "numerator, denominator from marts.kpi_values "
+                    "where list_contains(?, scope) and list_contains(?, kpi)",
+                    params=[list(small_cells.BOARD_SCOPES), small_cells.atom_kpis()],
+                ).df()
+            )
+        kpis = _scoped_kpis(principal, kpis, _directory(con), hidden)
         targets = {
             row[0]: Target(*row)
             for row in con.sql(
@@ -101,10 +111,14 @@ def _directory(con: duckdb.DuckDBPyConnection) -> policy.Directory:
 
 
 def _scoped_kpis(
-    principal: access.Principal, kpis: pl.DataFrame, directory: policy.Directory
+    principal: access.Principal,
+    kpis: pl.DataFrame,
+    directory: policy.Directory,
+    hidden: frozenset | None = None,
 ) -> pl.DataFrame:
-    """The rows the principal may read, small cells suppressed for the board. A report
-    names no peer, so a physician gets their own rows and no peer distribution."""
+    """The rows the principal may read, small cells and their complements (`hidden`,
+    small_cells.withheld) suppressed for the board. A report names no peer, so a
+    physician gets their own rows and no peer distribution."""
     keep = pl.lit(False)
     for scope in ("practice", "location", "provider"):
         allowed = policy.kpi_ids(principal, scope, directory)
@@ -113,8 +127,8 @@ def _scoped_kpis(
     kpis = kpis.filter(keep)
     if not policy.suppresses_small_cells(principal):
         return kpis
-    key = [*small_cells.KEY, "kpi"]
-    flags = small_cells.flags(kpis.select(key).iter_rows(), kpis.iter_rows())
+    key = [*small_cells.KEY, "kpi", *small_cells.PARTS]
+    flags = small_cells.withheld_flags(kpis.select(key).iter_rows(), hidden or frozenset())
     kpis = kpis.with_columns(suppressed=pl.Series(flags, dtype=pl.Boolean))
     return kpis.with_columns(
         pl.when(pl.col("suppressed")).then(None).otherwise(pl.col(part)).alias(part)
