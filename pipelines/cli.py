@@ -330,11 +330,12 @@ def _use_dagster_home(path: Path) -> None:
 
 
 # Serving commands live in their own module; registered here so `clinicops` lists them.
-from pipelines.cli_dashboard import dashboard, demo, users  # noqa: E402
+from pipelines.cli_dashboard import audit, dashboard, demo, users  # noqa: E402
 
 app.command()(dashboard)
 app.command()(demo)
 app.add_typer(users, name="users")
+app.add_typer(audit, name="audit")
 
 from pipelines.cli_reports import register as register_reports  # noqa: E402
 

@@ -204,3 +204,25 @@ def set_user(
     console.print(f"[green]saved:[/green] {name.lower()} ({user.role or 'no role'})")
     if generate:
         console.print(f"password (shown this once): {password}")
+
+
+audit = typer.Typer(
+    help="The dashboard's audit log (<home>/audit/audit.jsonl).", no_args_is_help=True
+)
+
+
+@audit.command("verify")
+def verify_audit(home: HomeOption = DEFAULT_HOME) -> None:
+    """Check the log's keyed hash chain; exit 1 naming the first line edited, removed or
+    inserted (needs the same CLINICOPS_AUDIT_KEY, or the home's key file, it was written with)."""
+    from dashboards.access import audit as audit_log
+
+    verdict = audit_log.verify(home.resolve())
+    if not verdict.ok:
+        console.print(
+            f"[red]broken:[/red] {verdict.problem} ({verdict.records:,} records intact before it)"
+        )
+        raise typer.Exit(1)
+    console.print(
+        f"[green]intact:[/green] {verdict.records:,} records, each chained to the one before"
+    )
