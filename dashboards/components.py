@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import re
+import threading
 from datetime import date
 from functools import partial
 
@@ -13,11 +14,12 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboards import query
-from dashboards.access import Principal, audit, current, policy
+from dashboards.access import AccessDenied, Principal, audit, current, policy, signin
 from dashboards.bands import Target
 from dashboards.filters import Filters, period_label
 from dashboards.formatting import NULL
 from dashboards.safe_text import md
+from pipelines.lake import Home
 
 
 def _slug(text: str) -> str:
@@ -58,17 +60,51 @@ def to_csv(data: pd.DataFrame) -> bytes:
     return safe.to_csv(index=False).encode("utf-8")
 
 
-def _audited(build, data: pd.DataFrame, name: str, kind: str, principal: Principal) -> bytes:
-    """Build a download's file and record it. Streamlit calls this outside the script run
-    that drew the button, where no principal is bound, so it is passed in."""
+# How long a generated download stays at its /media URL: long enough for the browser's
+# own fetch right after the click, too short for a copied URL to be much use later.
+DOWNLOAD_SECONDS = 30
+
+
+def expire_downloads() -> None:
+    """Drop every generated download Streamlit still serves. Streamlit keeps one until
+    two clean-ups after no session refers to it, and a generated download is referred
+    to by none; its button's callable stays, so a new click builds it again."""
+    from streamlit import runtime
+
+    if runtime.exists():
+        manager = runtime.get_instance().media_file_mgr
+        manager.remove_orphaned_files()  # marks unreferenced downloads
+        manager.remove_orphaned_files()  # deletes them
+
+
+def _audited(
+    build,
+    data: pd.DataFrame,
+    name: str,
+    kind: str,
+    principal: Principal,
+    session: str | None,
+    client: str,
+) -> bytes:
+    """Build a download's file and record it, for a session that is still live only.
+    Streamlit calls this outside the script run that drew the button (no principal is
+    bound, and a click does not rerun the script), so who and which session are passed
+    in and the session is checked here."""
+    home = Home(query.serving_path().parent)
+    if not signin.session_live(home, session):
+        raise AccessDenied("the session that offered this download has ended")
     audit.record(
         "download",
-        home=query.serving_path().parent,
+        home=home.root,
         principal=principal,
         table=name,
         format=kind,
         rows=len(data),
+        client=client,
     )
+    timer = threading.Timer(DOWNLOAD_SECONDS, expire_downloads)
+    timer.daemon = True
+    timer.start()
     return build(data)
 
 
@@ -81,10 +117,11 @@ def downloads(data: pd.DataFrame, name: str) -> None:
     principal = current()
     if not policy.may_download(principal):
         return
+    who = (principal, signin.session_id(), signin.client_address())
     row = st.container(horizontal=True)
     row.download_button(
         "CSV",
-        partial(_audited, to_csv, data, name, "csv", principal),
+        partial(_audited, to_csv, data, name, "csv", *who),
         file_name=f"{slug}.csv",
         mime="text/csv",
         key=f"csv_{slug}",
@@ -94,7 +131,7 @@ def downloads(data: pd.DataFrame, name: str) -> None:
     )
     row.download_button(
         "XLSX",
-        partial(_audited, partial(to_xlsx, sheet=slug), data, name, "xlsx", principal),
+        partial(_audited, partial(to_xlsx, sheet=slug), data, name, "xlsx", *who),
         file_name=f"{slug}.xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         key=f"xlsx_{slug}",
