@@ -315,11 +315,11 @@ def read_csv_batches(
         .when(pl.col("_fields") < len(header))
         .then(
             pl.concat_str(
-                pl.lit("the line has "),
+                pl.lit("the line has fewer fields ("),
                 pl.col("_fields").cast(pl.String),
                 pl.lit(
-                    f" fields, fewer than the header's {len(header)} (a value left out "
-                    "shifts every later one; the line is rejected whole)"
+                    f") than the header's {len(header)} (a value left out shifts every "
+                    "later one; the line is rejected whole)"
                 ),
             )
         )
