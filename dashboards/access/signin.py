@@ -47,7 +47,8 @@ _ENDED_NOTICE = {
 
 def client_address() -> str:
     """The client's address as Streamlit sees it; `local` for this machine."""
-    return st.context.ip_address or "local"
+    address = st.context.ip_address
+    return address if isinstance(address, str) and address else "local"
 
 
 def session_id() -> str | None:
@@ -84,8 +85,8 @@ def gate(home: Home, config: Config) -> Principal:
         # The cookie the browser sent when this connection opened; one already refused
         # (or signed out) in this browser session is not tried again.
         token, via = st.context.cookies.get(auth.COOKIE_NAME), "cookie"
-        if token in st.session_state.get(_REFUSED, ()):
-            token = None
+        if not isinstance(token, str) or token in st.session_state.get(_REFUSED, ()):
+            token = None  # (headless test runs have no real cookies)
     if token:
         resumed = sessions.resume(home, token, users, idle_s, max_s)
         user = users.get(resumed.username or "")
