@@ -99,3 +99,25 @@ def test_weak_passwords_and_marked_up_usernames_are_refused():
     assert auth.username_problem("dr_lee") is None
     with pytest.raises(ValueError, match="usernames"):
         Config.model_validate({"access": {"users": {"<img>": _user().model_dump()}}})
+
+
+def test_a_download_is_built_only_for_a_live_session(home, monkeypatch):
+    import pandas as pd
+
+    from dashboards import components
+    from dashboards.access import AccessDenied, Principal, Role, audit
+
+    monkeypatch.setenv("CLINICOPS_HOME", str(home.root))
+    monkeypatch.delenv("CLINICOPS_CONFIG", raising=False)
+    user = _user()
+    auth.save_user(home, "ann", user)
+    token = sessions.start(home, "ann", user)
+    ann = Principal("ann", Role.MANAGER)
+    frame = pd.DataFrame({"x": [1]})
+    built = components._audited(components.to_csv, frame, "t", "csv", ann, token, "local")  # noqa: SLF001
+    assert built.startswith(b"x")
+    sessions.end(home, token)  # signed out meanwhile
+    with pytest.raises(AccessDenied):
+        components._audited(components.to_csv, frame, "t", "csv", ann, token, "local")  # noqa: SLF001
+    records = [r for r in audit.read(home.root) if r["event"] == "download"]
+    assert len(records) == 1 and records[0]["client"] == "local"
