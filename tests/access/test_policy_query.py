@@ -223,8 +223,13 @@ def test_peer_groups_narrowed_to_a_location_keep_the_three_peer_rule():
         )
 
     at_l01 = read(PHYSICIAN, window("L01"))
-    # PRV0007 (0.5 FTE) has no visit that week: exactly 3 peers, the smallest group shown
-    assert at_l01["scope_id"].value_counts().to_dict() == {PEER: 3, "PRV0003": 1}
+    # PRV0007 (0.5 FTE) has no visit that week: exactly 3 peers at L01, 2 at L02 (too few
+    # to show) and 5 at L03, of 10 in all. Shown with L03's, L01's group would let the
+    # all-peers list minus both reveal L02's two values: it is withheld as the complement.
+    assert at_l01["scope_id"].value_counts().to_dict() == {"PRV0003": 1}
+    assert read(PHYSICIAN, window("L03"))["scope_id"].value_counts().to_dict() == {PEER: 5}
+    everyone = read(PHYSICIAN, window(None))
+    assert everyone["scope_id"].value_counts().to_dict() == {PEER: 10, "PRV0003": 1}
     at_l02 = read(LONELY, window("L02"))  # PRV0009 is the only other provider at L02
     assert at_l02["scope_id"].tolist() == ["PRV0004"]
     assert ids(read(ADMIN, window("L02"))) == {"PRV0004", "PRV0009"}
