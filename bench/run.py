@@ -37,7 +37,9 @@ def _say(message: str) -> None:
 
 def _env() -> dict[str, str]:
     """Children import this checkout's code, even when it is not the installed one."""
-    return {**os.environ, "PYTHONPATH": str(ROOT)}
+    # Synthetic practices only: a fixed key, since landing refuses to run without one.
+    key = {"CLINICOPS_PSEUDONYM_KEY": "bench-synthetic-practice-key"}
+    return {**key, **os.environ, "PYTHONPATH": str(ROOT)}
 
 
 def _prepare(size: practices.Size, folder: Path, increment: bool) -> None:

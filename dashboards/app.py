@@ -18,6 +18,7 @@ import streamlit as st
 from dashboards import filters, query
 from dashboards.access import AccessDenied, Principal, audit, policy, set_current, signin
 from dashboards.access.auth import SecretsMissing
+from dashboards.safe_text import md
 from pipelines.config import ConfigError, load_config
 from pipelines.lake import Home
 
@@ -51,8 +52,13 @@ def _allowed(entry: Entry, principal: Principal) -> bool:
     return entry.allowed is None or entry.allowed(principal)
 
 
+def _refused(**fields) -> None:
+    """One access_denied record per refusal and session, however often it is re-run."""
+    audit.record_once("access_denied", st.session_state.setdefault("_refusals", set()), **fields)
+
+
 def _refuse_page(entry: Entry) -> None:
-    audit.record("access_denied", page=entry.url_path or "scorecard", what="page")
+    _refused(page=entry.url_path or "scorecard", what="page")
     st.title(entry.title)
     st.warning("This page is not available for your role.")
 
@@ -88,8 +94,8 @@ def _record_view(entry: Entry, selection: filters.Filters) -> None:
 
 
 def _refuse(exc: AccessDenied, page: str) -> None:
-    audit.record("access_denied", page=page, what=str(exc))
-    st.warning(f"Not available for your role: {exc}")
+    _refused(page=page, what=str(exc))
+    st.warning(f"Not available for your role: {md(exc)}")
 
 
 st.set_page_config(page_title="clinicops", page_icon=":material/monitoring:", layout="wide")
@@ -119,7 +125,7 @@ except (query.ServingMissing, ConfigError, SecretsMissing) as exc:
     st.stop()
 set_current(principal)
 if principal.role is None:
-    audit.record("access_denied", what="no role")
+    _refused(what="no role")
     st.warning("Your account has no role, so there is nothing to show. Ask an administrator.")
     st.stop()
 

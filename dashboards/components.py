@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import re
+import threading
 from datetime import date
 from functools import partial
 
@@ -13,38 +14,97 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboards import query
-from dashboards.access import Principal, audit, current, policy
+from dashboards.access import AccessDenied, Principal, audit, current, policy, signin
 from dashboards.bands import Target
 from dashboards.filters import Filters, period_label
 from dashboards.formatting import NULL
+from dashboards.safe_text import md
+from pipelines.lake import Home
 
 
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_") or "table"
 
 
+# xlsxwriter would write text starting with `=` as a live formula and text that looks
+# like a URL as a hyperlink: a payer name `=HYPERLINK(...)` would run in the reader's Excel.
+_XLSX_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False}
+# OWASP's CSV-injection guidance: a cell starting with one of these is read as a formula
+# by spreadsheet programs, so it is prefixed with a single quote.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
 def to_xlsx(data: pd.DataFrame, sheet: str = "data") -> bytes:
     buffer = io.BytesIO()
-    with pd.ExcelWriter(buffer, engine="xlsxwriter") as writer:
+    with pd.ExcelWriter(
+        buffer, engine="xlsxwriter", engine_kwargs={"options": _XLSX_OPTIONS}
+    ) as writer:
         data.to_excel(writer, sheet_name=sheet[:31], index=False)
     return buffer.getvalue()
 
 
-def _csv(data: pd.DataFrame) -> bytes:
-    return data.to_csv(index=False).encode("utf-8")
+def _inert(value: object) -> object:
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
 
 
-def _audited(build, data: pd.DataFrame, name: str, kind: str, principal: Principal) -> bytes:
-    """Build a download's file and record it. Streamlit calls this outside the script run
-    that drew the button, where no principal is bound, so it is passed in."""
+def to_csv(data: pd.DataFrame) -> bytes:
+    """CSV whose text cells (header included) can never start a formula; numbers stay
+    numbers (a negative amount is not text)."""
+    text = data.select_dtypes(include=["object", "string"]).columns
+    safe = data.copy()
+    for column in text:
+        safe[column] = safe[column].map(_inert)
+    safe.columns = [_inert(str(c)) for c in safe.columns]
+    return safe.to_csv(index=False).encode("utf-8")
+
+
+# How long a generated download stays at its /media URL: long enough for the browser's
+# own fetch right after the click, too short for a copied URL to be much use later.
+DOWNLOAD_SECONDS = 30
+
+
+def expire_downloads() -> None:
+    """Drop every generated download Streamlit still serves. Streamlit keeps one until
+    two clean-ups after no session refers to it, and a generated download is referred
+    to by none; its button's callable stays, so a new click builds it again."""
+    from streamlit import runtime
+
+    if runtime.exists():
+        manager = runtime.get_instance().media_file_mgr
+        manager.remove_orphaned_files()  # marks unreferenced downloads
+        manager.remove_orphaned_files()  # deletes them
+
+
+def _audited(
+    build,
+    data: pd.DataFrame,
+    name: str,
+    kind: str,
+    principal: Principal,
+    session: str | None,
+    client: str,
+) -> bytes:
+    """Build a download's file and record it, for a session that is still live only.
+    Streamlit calls this outside the script run that drew the button (no principal is
+    bound, and a click does not rerun the script), so who and which session are passed
+    in and the session is checked here."""
+    home = Home(query.serving_path().parent)
+    if not signin.session_live(home, session):
+        raise AccessDenied("the session that offered this download has ended")
     audit.record(
         "download",
-        home=query.serving_path().parent,
+        home=home.root,
         principal=principal,
         table=name,
         format=kind,
         rows=len(data),
+        client=client,
     )
+    timer = threading.Timer(DOWNLOAD_SECONDS, expire_downloads)
+    timer.daemon = True
+    timer.start()
     return build(data)
 
 
@@ -57,26 +117,27 @@ def downloads(data: pd.DataFrame, name: str) -> None:
     principal = current()
     if not policy.may_download(principal):
         return
+    who = (principal, signin.session_id(), signin.client_address())
     row = st.container(horizontal=True)
     row.download_button(
         "CSV",
-        partial(_audited, _csv, data, name, "csv", principal),
+        partial(_audited, to_csv, data, name, "csv", *who),
         file_name=f"{slug}.csv",
         mime="text/csv",
         key=f"csv_{slug}",
         icon=":material/download:",
         on_click="ignore",
-        help=f"Download “{name}” as CSV",
+        help=f"Download “{md(name)}” as CSV",
     )
     row.download_button(
         "XLSX",
-        partial(_audited, partial(to_xlsx, sheet=slug), data, name, "xlsx", principal),
+        partial(_audited, partial(to_xlsx, sheet=slug), data, name, "xlsx", *who),
         file_name=f"{slug}.xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         key=f"xlsx_{slug}",
         icon=":material/download:",
         on_click="ignore",
-        help=f"Download “{name}” as Excel",
+        help=f"Download “{md(name)}” as Excel",
     )
 
 
@@ -88,7 +149,7 @@ def table(
     height: int | None = None,
 ) -> None:
     """A formatted table; downloads carry `raw` (the unformatted rows) when given."""
-    st.markdown(f"**{name}**")
+    st.markdown(f"**{md(name)}**")
     if shown.empty:
         st.info("Nothing to show for this selection.")
         return
@@ -144,7 +205,7 @@ def partial_sources_warning(last_day: date) -> None:
 
 def chart(figure: go.Figure, data: pd.DataFrame, name: str, key: str | None = None) -> None:
     if data.empty:
-        st.markdown(f"**{name}**")
+        st.markdown(f"**{md(name)}**")
         st.info("Nothing to show for this selection.")
         return
     st.plotly_chart(figure, width="stretch", key=key or f"chart_{_slug(name)}")
@@ -156,7 +217,7 @@ def header(title: str, filters: Filters, purpose: str) -> None:
     st.title(title)
     as_of = pd.Timestamp(info["as_of_date"])
     st.caption(
-        f"{purpose}  \n{filters.describe()} · data as of {as_of:%d %b %Y}"
+        f"{purpose}  \n{md(filters.describe())} · data as of {as_of:%d %b %Y}"
         f" (published {pd.Timestamp(info['published_at']):%d %b %Y %H:%M} UTC) · "
         f"{NULL} means no denominator in that period; hover a column title for why."
     )

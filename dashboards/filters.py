@@ -198,7 +198,12 @@ def _refuse_url_scope(loc_ids: list[str], prov_ids: list[str]) -> None:
         chosen = found[key]
         if chosen and chosen not in allowed:
             refused = {"value": chosen} if re.fullmatch(r"[\w-]{1,32}", chosen) else {}
-            audit.record("access_denied", what=f"{key} filter", **refused)
+            audit.record_once(
+                "access_denied",
+                st.session_state.setdefault("_refusals", set()),
+                what=f"{key} filter",
+                **refused,
+            )
             found[key] = None
 
 

@@ -291,25 +291,26 @@ _WITH_STATUS = (
 )
 
 
+@st.cache_resource(max_entries=2, show_spinner=False)
+def _withheld(current: Stamp) -> frozenset:
+    """The board's suppression pattern of this published state, judged once over every
+    practice and location count (small_cells.withheld)."""
+    rows = _frame(
+        current,
+        f"select {_KPI_COLUMNS} from marts.kpi_values "
+        "where list_contains(?, scope) and list_contains(?, kpi)",
+        (list(small_cells.BOARD_SCOPES), small_cells.atom_kpis()),
+    )
+    return small_cells.withheld(rows)
+
+
 def _for_board(rows: pd.DataFrame) -> pd.DataFrame:
-    """Small cells suppressed when the principal is one the rule applies to."""
+    """Small cells and their complements suppressed when the rule applies to the principal."""
     if not policy.suppresses_small_cells(access.current()):
         return rows
-    guards = sorted(small_cells.guard_kpis(rows["kpi"].unique()))
-    if rows.empty or not guards:
+    if rows.empty:
         return rows.assign(suppressed=False)
-    guard_rows = _read(
-        f"select {_KPI_COLUMNS} from marts.kpi_values where list_contains(?, period_grain) "
-        "and list_contains(?, scope) and list_contains(?, scope_id) and list_contains(?, kpi) "
-        "and period_start between ? and ?",
-        sorted(rows["period_grain"].unique()),
-        sorted(rows["scope"].unique()),
-        sorted(rows["scope_id"].unique()),
-        guards,
-        rows["period_start"].min(),
-        rows["period_start"].max(),
-    )
-    rows = small_cells.suppress(rows, guard_rows)
+    rows = small_cells.suppress_withheld(rows, _withheld(stamp()))
     if "status" in rows:
         # A suppressed cell's status would tell which side of its band the hidden value is.
         rows.loc[rows["suppressed"], ["status", "band_gap"]] = None
@@ -378,12 +379,21 @@ def _breakdown(
         end,
         scope,
     )
+    directory = _published_directory()
     if location is not None and scope == "provider":
+        shown = None
+        if principal.role is access.Role.PHYSICIAN:
+            # Judged on every provider, so that the all-peers list minus the location
+            # lists never leaves a hidden group of one or two.
+            shown = policy.peer_groups_shown(rows, principal.provider_id, directory)
         # Narrowed before the peer rule, so the group it judges is the group shown.
-        rows = rows[
-            rows["scope_id"].isin(_published_directory().providers_at(frozenset({location})))
-        ]
-    return _for_board(policy.breakdown(principal, scope, rows, _published_directory()))
+        rows = rows[rows["scope_id"].isin(directory.providers_at(frozenset({location})))]
+        if shown is not None:
+            group = [c for c in ("kpi", "period_start") if c in rows.columns]
+            here = shown[shown["home_location_id"] == location][group]
+            peers = rows[rows["scope_id"] != principal.provider_id].merge(here, on=group)
+            rows = pd.concat([rows[rows["scope_id"] == principal.provider_id], peers])
+    return _for_board(policy.breakdown(principal, scope, rows, directory))
 
 
 def kpi_breakdown(kpi: str, grain: str, period_start: date, scope: str) -> pd.DataFrame:

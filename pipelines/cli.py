@@ -75,6 +75,8 @@ def main(
     """clinicops: trusted weekly numbers from a practice's exports."""
     from pipelines.home_lock import WAIT_ENV
 
+    _private_files()
+
     if wait is not None:
         os.environ[WAIT_ENV] = str(wait)
     if not debug:
@@ -97,6 +99,25 @@ def _one_sentence(kind, exc, tb) -> None:
         sys.__excepthook__(kind, exc, tb)
         return
     console.print(f"[red]error:[/red] {escape(str(plain))} (clinicops --debug shows the details)")
+
+
+def _private_files() -> None:
+    """Everything the commands write (lake, warehouse, serving file, Dagster's storage,
+    reports, logs) is created owner-only; `os.execv` passes the mask on to the dashboard."""
+    from pipelines.lake import PRIVATE_UMASK
+
+    os.umask(PRIVATE_UMASK)
+
+
+def _home(path: Path) -> Home:
+    """The practice home, created owner-only or closed if others could enter it."""
+    from pipelines.lake import secure_home
+
+    home = Home(path.resolve())
+    warning = secure_home(home)
+    if warning:
+        console.print(f"[yellow]warning:[/yellow] {warning}")
+    return home
 
 
 def _progress(message: str) -> None:
@@ -203,12 +224,11 @@ def land(
     from pipelines.home_lock import home_lock
     from pipelines.lake import ensure_lake
     from pipelines.landing import land_inbox
-    from pipelines.privacy import ensure_demo_key
 
-    practice_home = Home(home)
+    practice_home = _home(home)
+    _require_pseudonym_key(practice_home)
     with home_lock(practice_home.root):  # every inbox in one hold: one writer per home
         ensure_lake(practice_home)
-        ensure_demo_key(practice_home, log=_progress)
         reports = [
             land_inbox(folder, practice_home, cfg, progress=_progress)
             for folder in inbox or DEFAULT_INBOXES
@@ -234,7 +254,7 @@ def build(
     from pipelines.warehouse_lock import WarehouseBusy
 
     try:
-        run_build(Home(home), _config(config), _as_of(as_of), echo=console.print, engine=engine)
+        run_build(_home(home), _config(config), _as_of(as_of), echo=console.print, engine=engine)
     except (BuildError, WarehouseBusy) as exc:
         console.print(f"[red]{exc}")
         raise typer.Exit(1) from None
@@ -245,7 +265,7 @@ def publish(home: HomeOption = DEFAULT_HOME, engine: EngineOption = Engine.duckd
     """Copy the marts into <home>/serving.duckdb, atomically."""
     from pipelines.publish import publish as publish_marts
 
-    result = publish_marts(Home(home), engine)
+    result = publish_marts(_home(home), engine)
     console.print(
         f"published {result.path} (as of {result.as_of_date}, "
         f"{result.tables.get('kpi_values', 0):,} KPI rows)"
@@ -263,9 +283,10 @@ def run(
     """Land, build and publish through Dagster: the weekly job, run once now."""
     from pipelines.home_lock import home_lock
 
-    practice_home = Home(home.resolve())
+    practice_home = _home(home)
     _as_of(as_of)  # fail fast on a malformed date
     _config(config)
+    _require_pseudonym_key(practice_home)
     folders = [p.resolve() for p in (inbox or DEFAULT_INBOXES)]
     missing = [str(p) for p in folders if not p.is_dir()]
     if missing:
@@ -522,6 +543,17 @@ def ui(
     )
 
 
+def _require_pseudonym_key(home: Home) -> None:
+    """Landing without the practice's key stops here, with the one-line fix."""
+    from pipelines.privacy import PseudonymKeyError, resolve_key
+
+    try:
+        resolve_key(home)
+    except PseudonymKeyError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+
+
 def _use_dagster_home(path: Path) -> None:
     """A per-practice DAGSTER_HOME with telemetry off (no traffic leaves the machine)."""
     path.mkdir(parents=True, exist_ok=True)
@@ -532,11 +564,12 @@ def _use_dagster_home(path: Path) -> None:
 
 
 # Serving commands live in their own module; registered here so `clinicops` lists them.
-from pipelines.cli_dashboard import dashboard, demo, users  # noqa: E402
+from pipelines.cli_dashboard import audit, dashboard, demo, users  # noqa: E402
 
 app.command()(dashboard)
 app.command()(demo)
 app.add_typer(users, name="users")
+app.add_typer(audit, name="audit")
 
 from pipelines.cli_reports import register as register_reports  # noqa: E402
 

@@ -53,6 +53,8 @@ def streamlit_command(port: int) -> list[str]:
         # A table's own toolbar would export it in the browser, unseen by the audit log;
         # every download goes through the pages' audited CSV/XLSX buttons instead.
         "--client.disableDataExport", "true",
+        # No traceback (install paths, code) reaches a browser, signed in or not.
+        "--client.showErrorDetails", "none",
     ]  # fmt: skip
 
 
@@ -60,7 +62,7 @@ def dashboard(
     home: HomeOption = DEFAULT_HOME, port: PortOption = DEFAULT_PORT, config: ConfigOption = None
 ) -> None:
     """Serve the dashboards over <home>/serving.duckdb until Ctrl+C (needs
-    CLINICOPS_COOKIE_KEY and CLINICOPS_PSEUDONYM_KEY; see docs/access.md)."""
+    CLINICOPS_PSEUDONYM_KEY; see docs/access.md)."""
     from dashboards.access.auth import SecretsMissing, require_secrets
 
     _published(Home(home.resolve()))
@@ -82,9 +84,10 @@ def _published(home: Home) -> None:
 
 
 def _serve(home: Path, port: int, config: Path | None) -> None:
+    from pipelines.cli import _home
     from pipelines.config import CONFIG_ENV, ConfigError, load_config
 
-    practice_home = Home(home.resolve())
+    practice_home = _home(home)
     _published(practice_home)
     if config is not None:
         os.environ[CONFIG_ENV] = str(config.resolve())
@@ -106,16 +109,13 @@ def _serve(home: Path, port: int, config: Path | None) -> None:
 def demo(home: HomeOption = DEFAULT_HOME, port: PortOption = DEFAULT_PORT) -> None:
     """Run the pipeline on the bundled sample practice, then serve its dashboards with one
     user per role (passwords printed the first time only)."""
-    from dashboards.access.auth import DEMO_ENV, ensure_demo_cookie_key
-    from pipelines.cli import run
+    from pipelines.cli import _home, run
     from pipelines.privacy import ensure_demo_key
 
+    practice_home = _home(home)
+    ensure_demo_key(practice_home)  # the only place a pseudonymisation key is ever made
     run(home=home, inbox=None, config=None, as_of=None)
-    practice_home = Home(home.resolve())
-    ensure_demo_key(practice_home)
-    ensure_demo_cookie_key(practice_home)
     _announce_demo_users(practice_home)
-    os.environ[DEMO_ENV] = "1"
     _serve(home, port, None)
 
 
@@ -155,6 +155,52 @@ users = typer.Typer(
 )
 
 
+ConfigFileOption = Annotated[
+    Path | None,
+    typer.Option("--config", help="Practice configuration file with more users (access:)."),
+]
+
+
+def _fail(message: str) -> typer.Exit:
+    console.print(f"[red]error:[/red] {message}")
+    return typer.Exit(2)
+
+
+def _users_config(config: Path | None):
+    from pipelines.config import ConfigError, load_config
+
+    try:
+        return load_config(config)
+    except ConfigError as exc:
+        raise _fail(str(exc)) from None
+
+
+def _published_ids(home: Home, table: str, column: str) -> set[str]:
+    """The ids a binding may name: those of the published serving file."""
+    import duckdb
+
+    if not home.serving.exists():
+        raise _fail(
+            f"{home.serving} does not exist, so a provider or location cannot be checked; "
+            f"run `clinicops run --home {home.root}` first"
+        )
+    with duckdb.connect(str(home.serving), read_only=True) as con:
+        return {row[0] for row in con.sql(f"select {column} from marts.{table}").fetchall()}
+
+
+def _check_binding(home: Home, provider: str | None, locations: list[str]) -> None:
+    if provider is not None and provider not in _published_ids(
+        home, "dim_providers", "provider_id"
+    ):
+        raise _fail(f"provider {provider!r} is not in the published data (marts.dim_providers)")
+    if locations:
+        unknown = sorted(set(locations) - _published_ids(home, "dim_locations", "location_id"))
+        if unknown:
+            raise _fail(
+                f"location(s) {', '.join(map(repr, unknown))} are not in the published data"
+            )
+
+
 @users.command("set")
 def set_user(
     name: Annotated[str, typer.Argument(help="Username (lowercase).")],
@@ -174,32 +220,114 @@ def set_user(
     generate: Annotated[
         bool, typer.Option("--generate", help="Make up a password and print it once.")
     ] = False,
+    config: ConfigFileOption = None,
 ) -> None:
-    """Add a user or give one a new password (prompted, or generated and printed once)."""
+    """Add a user or give one a new password (prompted, or generated and printed once).
+    Every session of the user ends: a reset or a new role takes effect at once."""
     import secrets
 
-    from dashboards.access.auth import hash_password, load_users, save_user
-    from pipelines.config import User, load_config
+    from pydantic import ValidationError
 
-    practice_home = Home(home.resolve())
-    known = load_users(load_config(), practice_home).get(name.lower())
+    from dashboards.access import sessions
+    from dashboards.access.auth import (
+        hash_password,
+        load_users,
+        password_problem,
+        save_user,
+        username_problem,
+    )
+    from pipelines.cli import _home
+    from pipelines.config import User
+
+    name = name.strip().lower()
+    if problem := username_problem(name):
+        raise _fail(problem)
+    practice_home = _home(home)
+    known = load_users(_users_config(config), practice_home).get(name)
     if role is None and known is None:
-        console.print(f"[red]error:[/red] {name} is not a user yet: give --role")
-        raise typer.Exit(2)
+        raise _fail(f"{name} is not a user yet: give --role")
     binding = {"role": None if role == "none" else role, "provider_id": provider}
     binding["location_ids"] = location or []
     if role is None:
         binding = known.model_dump(include={"role", "provider_id", "location_ids"})
+    else:
+        _check_binding(practice_home, provider, location or [])
     if generate:
         password = secrets.token_urlsafe(12)
     else:
         password = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
+        if problem := password_problem(password, name):
+            raise _fail(problem)
     try:
         user = User(**binding, password_hash=hash_password(password))
-    except ValueError as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
-    save_user(practice_home, name.lower(), user)
-    console.print(f"[green]saved:[/green] {name.lower()} ({user.role or 'no role'})")
+    except ValidationError as exc:
+        raise _fail(
+            "; ".join(error["msg"].removeprefix("Value error, ") for error in exc.errors())
+        ) from None
+    save_user(practice_home, name, user)
+    ended = sessions.end_all(practice_home, name)
+    console.print(
+        f"[green]saved:[/green] {name} ({user.role or 'no role'})"
+        + (f"; ended {ended} session(s)" if ended else "")
+    )
     if generate:
         console.print(f"password (shown this once): {password}")
+
+
+@users.command("list")
+def list_users(home: HomeOption = DEFAULT_HOME, config: ConfigFileOption = None) -> None:
+    """Every user, their role and binding, and where they are kept (never a hash)."""
+    from dashboards.access.auth import load_users, users_path
+    from pipelines.config import Config
+
+    cfg = _users_config(config)
+    practice_home = Home(home.resolve())
+    users_here = set(load_users(Config(), practice_home))  # the home's users file alone
+    for name, user in sorted(load_users(cfg, practice_home).items()):
+        binding = user.provider_id or ", ".join(user.location_ids) or "-"
+        where = users_path(practice_home) if name in users_here else "config file"
+        sys.stdout.write(f"{name}\t{user.role or 'none'}\t{binding}\t{where}\n")
+
+
+@users.command("remove")
+def remove_user(
+    name: Annotated[str, typer.Argument(help="Username.")],
+    home: HomeOption = DEFAULT_HOME,
+    config: ConfigFileOption = None,
+) -> None:
+    """Remove a user from the home's users file and end every session of theirs."""
+    from dashboards.access import sessions
+    from dashboards.access.auth import delete_user
+
+    name = name.strip().lower()
+    practice_home = Home(home.resolve())
+    if not delete_user(practice_home, name):
+        if name in _users_config(config).access.users:
+            raise _fail(f"{name} is defined in the config file: remove them there")
+        raise _fail(f"{name} is not a user")
+    ended = sessions.end_all(practice_home, name)
+    console.print(
+        f"[green]removed:[/green] {name}" + (f"; ended {ended} session(s)" if ended else "")
+    )
+
+
+audit = typer.Typer(
+    help="The dashboard's audit log (<home>/audit/audit.jsonl).", no_args_is_help=True
+)
+
+
+@audit.command("verify")
+def verify_audit(home: HomeOption = DEFAULT_HOME) -> None:
+    """Check the log's keyed hash chain; exit 1 naming the first line edited, removed or
+    inserted (needs the same CLINICOPS_AUDIT_KEY, or the home's key file, it was written with)."""
+    from dashboards.access import audit as audit_log
+
+    verdict = audit_log.verify(home.resolve())
+    if not verdict.ok:
+        console.print(
+            f"[red]broken:[/red] {verdict.problem} ({verdict.records:,} records intact before it)"
+        )
+        raise typer.Exit(1)
+    console.print(
+        f"[green]intact:[/green] {verdict.records:,} records, each chained to the one before"
+    )

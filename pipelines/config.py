@@ -157,13 +157,27 @@ class User(_Strict):
         return self
 
 
+USERNAME = re.compile(r"[a-z][a-z0-9._-]{1,63}")  # shown in pages and logs: no markup
+
+
 class Access(_Strict):
     """Who may sign in to the dashboards. Users may also live in `<home>/secrets/users.yaml`
     (written by `clinicops demo` and `clinicops users`), which keeps hashes out of a
     config file that is often kept in version control."""
 
     session_idle_minutes: float = Field(default=30, gt=0)
+    session_max_hours: float = Field(default=12, gt=0)  # however active, then sign in again
     users: dict[str, User] = Field(default_factory=dict)
+
+    @field_validator("users")
+    @classmethod
+    def _plain_names(cls, v: dict[str, User]) -> dict[str, User]:
+        odd = [name for name in v if not USERNAME.fullmatch(name)]
+        if odd:
+            raise ValueError(
+                f"usernames {odd!r}: use 2-64 lowercase letters, digits, '.', '_' or '-'"
+            )
+        return v
 
 
 # --- Pulled sources (docs/sources.md) ------------------------------------------------
@@ -379,6 +393,8 @@ class Pull(_Strict):
         if bad:
             raise ValueError(f"source names must be lower-case letters, digits and _: {bad}")
         return v
+
+
 class Landing(_Strict):
     # A file is taken only once its size and modification time stay unchanged this long.
     settle_seconds: float = Field(default=1.0, ge=0, le=60)

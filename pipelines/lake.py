@@ -181,6 +181,32 @@ class Home:
         return self.quality / entity / f"delivery={delivery_id}.json"
 
 
+PRIVATE_MODE = 0o700
+PRIVATE_UMASK = 0o077  # files 0600, folders 0700: the home is its owner's alone
+
+
+def secure_home(home: Home) -> str | None:
+    """Create the home owner-only, or close an existing one that others can enter.
+
+    Every file below inherits the protection of the root folder: without search
+    permission on it nobody else reaches the serving file, the lake, Dagster's storage or
+    the reports, whatever their own modes. Returns a warning when it had to close it."""
+    try:
+        home.root.mkdir(mode=PRIVATE_MODE, parents=True)
+        home.root.chmod(PRIVATE_MODE)  # mkdir's mode is masked by the umask
+        return None
+    except FileExistsError:
+        pass
+    mode = home.root.stat().st_mode & 0o777
+    if mode & 0o077 == 0:
+        return None
+    home.root.chmod(mode & ~0o077)
+    return (
+        f"{home.root} was open to other accounts (mode {mode:o}); closed it to its owner "
+        f"(chmod go-rwx). Its files were readable by them until now."
+    )
+
+
 def write_parquet_atomic(frame: pl.DataFrame, path: Path) -> None:
     """Write to a temporary name and rename, so a crash never leaves half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)

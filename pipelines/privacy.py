@@ -66,24 +66,29 @@ def demo_key(home: Home, log: Callable[[str], None] | None = None) -> bytes:
 
 
 def ensure_demo_key(home: Home, log: Callable[[str], None] | None = None) -> None:
-    """For the demo: without $CLINICOPS_PSEUDONYM_KEY, give the home a local key."""
+    """For `clinicops demo` only: without $CLINICOPS_PSEUDONYM_KEY, give the home a local
+    key. Nothing else creates one: a key nobody chose, stored beside the lake, would let
+    anyone with a copy of the home reverse every patient key by trying the ids."""
     if key_from_env() is None:
         demo_key(home, log)
 
 
+MISSING_KEY_FIX = (
+    f"{KEY_ENV} is not set: landing needs the practice's secret key; "
+    f"run `export {KEY_ENV}=$(python -c 'import secrets; print(secrets.token_hex(32))')` "
+    f"and keep the key outside the repository and the home"
+)
+
+
 def resolve_key(home: Home) -> bytes:
-    """The key landing uses: the environment's, else the home's demo key, else an error."""
+    """The key landing uses: the environment's, else a key `clinicops demo` made for this
+    home, else a one-line error that says how to set one. Never creates a key."""
     key = key_from_env()
     if key is not None:
         return key
     if demo_key_path(home).exists():
         return _read_key_file(demo_key_path(home))
-    raise PseudonymKeyError(
-        f"{KEY_ENV} is not set: landing needs the practice's secret key to pseudonymise "
-        f"patient ids. Generate one with `python -c 'import secrets; "
-        f"print(secrets.token_hex(32))'` and keep it out of the repository (the demo "
-        f"creates a local key in {home.secrets} instead)."
-    )
+    raise PseudonymKeyError(MISSING_KEY_FIX)
 
 
 def _read_key_file(path: Path) -> bytes:

@@ -38,7 +38,8 @@ from pipelines.landing.land import BATCH_ROWS
 # here fails the scan loudly (KeyError) rather than going unsearched.
 KINDS = {"patient_id": "patient id", "full_name": "staff name"}
 # Left out of a home scan: landing's own output (pseudonymised by construction; add it
-# with --extra to check it too), dbt's working database, and the pseudonymisation key.
+# with --extra to check it too) but for its rejected rows, dbt's working database, and
+# the pseudonymisation key.
 NOT_SCANNED = ("lake", "secrets", "warehouse.duckdb", "warehouse.duckdb.wal")
 _NAME_KINDS = {"staff name"}
 
@@ -58,7 +59,13 @@ class PersonalValues:
 
 def collect_personal(inboxes: Iterable[Path], config: Config) -> PersonalValues:
     """Every raw value of a personal column, read with landing's own readers (formats,
-    delimiters, encodings, vendor column mappings and routes of the config)."""
+    delimiters, encodings, vendor column mappings and routes of the config).
+
+    A line with more or fewer fields than its header has its values shifted: its
+    personal column holds another column's value, and its personal value sits under
+    another name. Its values are searched for too, except those that are values of a
+    non-personal column on the file's good lines (a provider id, a status) or that look
+    like a number, date or time: what is left is what the shift may have moved."""
     found = PersonalValues()
     for inbox in inboxes:
         for delivered in discover(inbox, settle_seconds=0):
@@ -68,25 +75,62 @@ def collect_personal(inboxes: Iterable[Path], config: Config) -> PersonalValues:
                 if not personal:
                     continue
                 found.files += 1
-                with tempfile.TemporaryDirectory(prefix="clinicops-privacy-") as scratch:
-                    try:
-                        for shaped in shaped_batches(
-                            delivered, target, config, Path(scratch), BATCH_ROWS
-                        ):
-                            # A line with more fields than its header has its values
-                            # shifted: its personal columns hold other columns' values.
-                            batch = shaped.batch.filter(pl.col("_problem").is_null())
-                            for column in personal:
-                                kind = KINDS[column.name]
-                                target_set = found.names if kind in _NAME_KINDS else found.ids
-                                values = batch.get_column(column.name).str.strip_chars()
-                                for value in values.drop_nulls().unique().to_list():
-                                    if value:
-                                        target_set.setdefault(value, kind)
-                    except FileError as exc:
-                        # Landing refuses the same file, so none of its values went on.
-                        found.unreadable.append(f"{delivered.label}: {exc}")
+                try:
+                    shifted = _collect_file(delivered, target, personal, config, found)
+                    if shifted:
+                        _add_shifted(delivered, target, personal, config, shifted, found)
+                except FileError as exc:
+                    # Landing refuses the same file, so none of its values went anywhere.
+                    found.unreadable.append(f"{delivered.label}: {exc}")
     return found
+
+
+def _batches(delivered, target, config: Config):
+    """The file's batches as landing shapes them for `target` (routes, mappings)."""
+    with tempfile.TemporaryDirectory(prefix="clinicops-privacy-") as scratch:
+        for shaped in shaped_batches(delivered, target, config, Path(scratch), BATCH_ROWS):
+            yield shaped.batch
+
+
+_FIGURE = r"^[\d\s:.,+\-/TZ]*$"  # numbers, dates and times: never a shifted id or name
+
+
+def _collect_file(delivered, target, personal, config: Config, found: PersonalValues) -> set:
+    """Add the file's personal values; return the values of its shifted lines."""
+    contract = BY_ENTITY[target.entity]
+    shifted: set[str] = set()
+    for batch in _batches(delivered, target, config):
+        broken = batch.filter(pl.col("_problem").is_not_null())
+        if broken.height:
+            values = broken.select(
+                pl.concat_list(pl.col(contract.names)).explode().str.strip_chars()
+            )
+            values = values.to_series().drop_nulls()
+            shifted.update(v for v in values.filter(~values.str.contains(_FIGURE)).to_list())
+        batch = batch.filter(pl.col("_problem").is_null())
+        for column in personal:
+            kind = KINDS[column.name]
+            target = found.names if kind in _NAME_KINDS else found.ids
+            values = batch.get_column(column.name).str.strip_chars()
+            for value in values.drop_nulls().unique().to_list():
+                if value:
+                    target.setdefault(value, kind)
+    return shifted
+
+
+def _add_shifted(delivered, target, personal, config: Config, shifted: set, found) -> None:
+    """Search for a shifted line's values, less those of non-personal columns."""
+    contract = BY_ENTITY[target.entity]
+    others = [c.name for c in contract.columns if c.privacy is Privacy.NONE]
+    candidates = pl.Series(sorted(shifted))
+    for batch in _batches(delivered, target, config):
+        good = batch.filter(pl.col("_problem").is_null()).select(others)
+        seen = good.select(pl.concat_list(pl.all()).explode().str.strip_chars()).to_series()
+        candidates = candidates.filter(~candidates.is_in(seen.drop_nulls().implode()))
+    kind = KINDS[personal[0].name]  # each entity has one kind of personal column
+    target = found.names if kind in _NAME_KINDS else found.ids
+    for value in candidates.to_list():
+        target.setdefault(value, kind)
 
 
 def normal_name(text: str) -> str:
@@ -181,7 +225,8 @@ class ScanReport:
 
 
 def home_artefacts(home: Home) -> list[Path]:
-    """Every file of the home except the lake, dbt's warehouse and the secrets."""
+    """Every file of the home except the lake's hashed rows, dbt's warehouse and the
+    secrets; the lake's rejected rows are read, since their reasons quote values."""
     found = []
     for folder, dirs, files in os.walk(home.root):
         here = Path(folder)
@@ -189,6 +234,8 @@ def home_artefacts(home: Home) -> list[Path]:
             dirs[:] = [d for d in dirs if d not in NOT_SCANNED]
             files = [f for f in files if f not in NOT_SCANNED]
         found += [here / f for f in files]
+    if home.rejected.is_dir():
+        found += [p for p in home.rejected.rglob("*.parquet") if p.is_file()]
     return sorted(found)
 
 

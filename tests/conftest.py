@@ -3,6 +3,7 @@ by the real `clinicops run` (Dagster, dbt, DuckDB), into a temporary home."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +15,10 @@ from pipelines.lake import Home
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_INBOX = PROJECT_ROOT / "data" / "sample" / "inbox"
 SAMPLE_CORRECTIONS = PROJECT_ROOT / "data" / "sample" / "corrections"
+# Landing refuses to run without a pseudonymisation key and never makes one up: every
+# test (and every `clinicops` it starts) lands the sample with this one, set explicitly.
+TEST_PSEUDONYM_KEY = "tests-only-pseudonym-key-" + "k" * 16
+os.environ.setdefault("CLINICOPS_PSEUDONYM_KEY", TEST_PSEUDONYM_KEY)
 
 
 def clinicops_command() -> str:
@@ -25,6 +30,7 @@ def sample_run(tmp_path_factory) -> tuple[Home, subprocess.CompletedProcess]:
     home = Home(tmp_path_factory.mktemp("sample_home"))
     proc = subprocess.run(
         [clinicops_command(), "run", "--home", str(home.root)],
+        env={**os.environ, "CLINICOPS_PSEUDONYM_KEY": TEST_PSEUDONYM_KEY},
         capture_output=True,
         text=True,
         timeout=900,

@@ -7,7 +7,10 @@ and a failed sign-in names the user only when the name is a configured user (a m
 password in the user field must not end up in the log).
 
 Each record holds the hash of the record before it and its own hash, so editing or
-deleting a line breaks the chain where it happened and `verify` says which line. The file
+deleting a line breaks the chain where it happened and `verify` says which line. The hash
+is an HMAC-SHA256 keyed with a secret ($CLINICOPS_AUDIT_KEY, else `<home>/secrets/
+audit.key`, made on first use): without the key, whoever deletes or edits lines cannot
+recompute the chain, as they could a plain SHA-256 one. The file
 is opened with O_APPEND and written under an exclusive lock, because the dashboard's
 sessions, the CLI and Dagster runs append to the same file at once and each must chain
 to the line that is really last.
@@ -17,8 +20,11 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import hmac
 import json
 import os
+import secrets
+from collections.abc import MutableSet
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,6 +32,8 @@ from pathlib import Path
 from dashboards.access.principal import AccessDenied, Principal, current
 
 HOME_ENV = "CLINICOPS_HOME"
+KEY_ENV = "CLINICOPS_AUDIT_KEY"
+MIN_KEY_CHARS = 32
 GENESIS = "0" * 64
 EVENTS = frozenset(
     {
@@ -37,6 +45,7 @@ EVENTS = frozenset(
         "download",
         "deck_build",
         "access_denied",
+        "login_locked",
     }
 )
 
@@ -50,9 +59,34 @@ def log_path(home: Path | str | None = None) -> Path:
     return Path(home) / "audit" / "audit.jsonl"
 
 
-def _digest(body: dict) -> str:
+def key_path(home: Path | str | None = None) -> Path:
+    return log_path(home).parent.parent / "secrets" / "audit.key"
+
+
+def chain_key(home: Path | str | None = None) -> bytes:
+    """The secret the chain is keyed with: $CLINICOPS_AUDIT_KEY, else the home's key
+    file, created owner-only the first time (keep a copy elsewhere to verify a copy)."""
+    value = os.environ.get(KEY_ENV, "").strip()
+    if value:
+        if len(value) < MIN_KEY_CHARS:
+            raise RuntimeError(f"{KEY_ENV} is too short: use at least {MIN_KEY_CHARS} characters")
+        return value.encode("utf-8")
+    path = key_path(home)
+    if not path.exists():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another writer made it meanwhile
+            pass
+        else:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_hex(32))
+    return path.read_text(encoding="utf-8").strip().encode("utf-8")
+
+
+def _digest(body: dict, key: bytes) -> str:
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return hmac.new(key, canonical.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
 def _who(principal: Principal | None) -> dict:
@@ -107,16 +141,28 @@ def record(
         **_who(principal),
         **fields,
     }
+    key = chain_key(home)
     fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         body["prev"] = _last_hash(fd)
-        body["hash"] = _digest(body)
+        body["hash"] = _digest(body, key)
         line = json.dumps(body, separators=(",", ":"), default=str) + "\n"
         os.write(fd, line.encode("utf-8"))
     finally:
         os.close(fd)  # closing releases the lock
     return body
+
+
+def record_once(event: str, seen: MutableSet[str], **fields) -> dict | None:
+    """`record`, unless this session already recorded the same event with the same
+    fields (`seen` is the session's memory): a refused page is re-run on every click and
+    by the sign-in cookie's reruns, and is one refusal."""
+    mark = json.dumps([event, fields], sort_keys=True, default=str)
+    if mark in seen:
+        return None
+    seen.add(mark)
+    return record(event, **fields)
 
 
 @dataclass(frozen=True)
@@ -127,10 +173,12 @@ class Verdict:
 
 
 def verify(home: Path | str | None = None) -> Verdict:
-    """Walk the chain from the first record; the first broken link is reported."""
+    """Walk the chain from the first record; the first broken link is reported (a chain
+    recomputed without the key breaks at its first record)."""
     path = log_path(home)
     if not path.exists():
         return Verdict(True, 0)
+    key = chain_key(home)
     previous = GENESIS
     count = 0
     with path.open(encoding="utf-8") as fh:
@@ -142,7 +190,7 @@ def verify(home: Path | str | None = None) -> Verdict:
                 return Verdict(False, count, f"line {number}: not an audit record")
             if body.get("prev") != previous:
                 return Verdict(False, count, f"line {number}: does not follow line {number - 1}")
-            if _digest(body) != stored:
+            if not hmac.compare_digest(_digest(body, key), stored):
                 return Verdict(False, count, f"line {number}: edited after it was written")
             previous = stored
             count += 1

@@ -5,8 +5,8 @@ the file `clinicops demo` and `clinicops users` write (hashes only, mode 0600, o
 the repository); an entry in the home's file replaces the config's entry of that name, so
 a password can be reset without rewriting a config kept in version control.
 
-Secrets come from the environment. Only the demo, which serves sample data, may fall back
-to keys generated into `<home>/secrets/`, as landing does for its pseudonymisation key.
+Secrets come from the environment. Sessions are kept server-side (`sessions`), so the
+sign-in cookie holds a random id and needs no signing key.
 """
 
 from __future__ import annotations
@@ -20,16 +20,13 @@ import bcrypt
 import yaml
 
 from dashboards.access.principal import Principal, Role
-from pipelines.config import Config, User
+from pipelines.config import USERNAME, Config, User
 from pipelines.lake import Home
 from pipelines.privacy import KEY_ENV as PSEUDONYM_KEY_ENV
 
-COOKIE_NAME = "clinicops_session"  # the signed re-authentication cookie
-COOKIE_KEY_ENV = "CLINICOPS_COOKIE_KEY"
+COOKIE_NAME = "clinicops_session"  # holds the server-side session's id, nothing else
 SMTP_HOST_ENV = "CLINICOPS_SMTP_HOST"
 SMTP_PASSWORD_ENV = "CLINICOPS_SMTP_PASSWORD"
-DEMO_ENV = "CLINICOPS_DEMO"  # set by `clinicops demo` for the app it starts
-MIN_COOKIE_KEY_CHARS = 32  # the cookie is an HS256 token: shorter keys are guessable
 DEMO_ROLES = ("admin", "manager", "location_manager", "physician", "board")
 
 
@@ -69,6 +66,48 @@ def _write_private(path: Path, text: str) -> None:
     temporary.replace(path)
 
 
+def delete_user(home: Home, username: str) -> bool:
+    """Remove one user from the home's users file; False when it holds no such user."""
+    path = users_path(home)
+    stored = (yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else None) or {}
+    if stored.pop(username, None) is None:
+        return False
+    _write_private(path, yaml.safe_dump(stored, sort_keys=True))
+    return True
+
+
+MIN_PASSWORD_CHARS = 12
+MIN_PASSWORD_SCORE = 3  # zxcvbn: 3 = "safely unguessable" against online guessing
+
+
+def password_problem(password: str, username: str) -> str | None:
+    """Why a new password is refused (too short, common, or guessable), else None.
+
+    zxcvbn (Dropbox's estimator) knows the common passwords of breach lists, names, words
+    and keyboard patterns, and is told the username, the product and the practice's
+    vocabulary, which make easy guesses here."""
+    from zxcvbn import zxcvbn
+
+    if len(password) < MIN_PASSWORD_CHARS:
+        return f"the password is too short: use at least {MIN_PASSWORD_CHARS} characters"
+    verdict = zxcvbn(password[:100], user_inputs=[username, "clinicops", "clinic", "practice"])
+    if verdict["score"] < MIN_PASSWORD_SCORE:
+        advice = verdict["feedback"].get("warning") or "it is too easy to guess"
+        return f"the password is too easy to guess ({advice.rstrip('.')}); use a longer phrase"
+    return None
+
+
+def username_problem(username: str) -> str | None:
+    """Why a username is refused: it is shown in pages and the audit log, so it holds no
+    markup, only lowercase letters, digits and . _ -"""
+    if not USERNAME.fullmatch(username):
+        return (
+            "a username is 2 to 64 characters: lowercase letters, digits, '.', '_' or '-', "
+            "starting with a letter"
+        )
+    return None
+
+
 def hash_password(password: str, rounds: int = 12) -> str:
     return bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt(rounds)).decode("ascii")
 
@@ -87,7 +126,7 @@ def principal_of(username: str, user: User) -> Principal:
 
 def missing_secrets(env: Mapping[str, str] = os.environ) -> list[str]:
     """The variables a real practice's dashboard needs and does not have."""
-    needed = [COOKIE_KEY_ENV, PSEUDONYM_KEY_ENV]
+    needed = [PSEUDONYM_KEY_ENV]
     if env.get(SMTP_HOST_ENV):
         needed.append(SMTP_PASSWORD_ENV)
     return [name for name in needed if not env.get(name, "").strip()]
@@ -103,36 +142,6 @@ def require_secrets(env: Mapping[str, str] = os.environ) -> None:
             message + ". Generate a key with `python -c 'import secrets; "
             "print(secrets.token_hex(32))'`; `clinicops demo` serves the sample without them."
         )
-    _checked_cookie_key(env[COOKIE_KEY_ENV].strip())
-
-
-def _checked_cookie_key(key: str) -> str:
-    if len(key) < MIN_COOKIE_KEY_CHARS:
-        raise SecretsMissing(
-            f"{COOKIE_KEY_ENV} is too short: use at least {MIN_COOKIE_KEY_CHARS} characters"
-        )
-    return key
-
-
-def demo_cookie_key_path(home: Home) -> Path:
-    return home.secrets / "cookie.key"
-
-
-def ensure_demo_cookie_key(home: Home) -> None:
-    """A local cookie key for the demo, created once, like the demo pseudonymisation key."""
-    path = demo_cookie_key_path(home)
-    if not path.exists():
-        _write_private(path, secrets.token_hex(32))
-
-
-def cookie_key(home: Home, env: Mapping[str, str] = os.environ) -> str:
-    """The key that signs the sign-in cookie: the environment's, else the demo's."""
-    key = env.get(COOKIE_KEY_ENV, "").strip()
-    if key:
-        return _checked_cookie_key(key)
-    if env.get(DEMO_ENV) and demo_cookie_key_path(home).exists():
-        return demo_cookie_key_path(home).read_text(encoding="utf-8").strip()
-    raise SecretsMissing(f"{COOKIE_KEY_ENV} is not set; start the app with `clinicops dashboard`")
 
 
 # -- demo users ---------------------------------------------------------------------------

@@ -163,6 +163,43 @@ def anonymous_peers(rows: pd.DataFrame, own: str) -> pd.DataFrame:
     return pd.concat([mine, peers], ignore_index=True)
 
 
+def peer_groups_shown(rows: pd.DataFrame, own: str, directory: Directory) -> pd.DataFrame:
+    """The groups (KPI, period) of a provider breakdown whose peers a physician may see
+    narrowed to a home location: one row per group and `home_location_id` shown.
+
+    The all-peers list minus the lists of the locations shown is the peers of the
+    locations not shown: when that remainder holds 1 or 2 values, a hidden group of one
+    would be recovered by subtraction. So location groups are withheld, smallest first,
+    until the remainder holds none or at least `MIN_PEERS` values (complementary
+    suppression, as for the board's counts)."""
+    group = [c for c in ("kpi", "period_start") if c in rows.columns]
+    peers = rows[(rows["scope_id"] != own) & rows["value"].notna()]
+    peers = peers.assign(home_location_id=peers["scope_id"].map(directory.homes))
+    if not group:
+        peers = peers.assign(_all=0)
+        group = ["_all"]
+    everyone = peers.groupby(group, dropna=False).size().rename("peers")
+    homes = (
+        peers.dropna(subset=["home_location_id"])
+        .groupby([*group, "home_location_id"], dropna=False)
+        .size()
+        .rename("size")
+        .reset_index()
+        .join(everyone, on=group)
+    )
+    homes = homes[(homes["size"] >= MIN_PEERS) & (homes["peers"] >= MIN_PEERS)]
+    for _ in range(len(directory.locations) + 1):
+        rest = homes["peers"] - homes.groupby(group, dropna=False)["size"].transform("sum")
+        lone = (rest > 0) & (rest < MIN_PEERS)
+        if not lone.any():
+            break
+        # In each group with a remainder of 1 or 2, withhold its smallest location too.
+        ranked = homes.sort_values(["size", "home_location_id"], kind="stable")
+        smallest = ranked[lone.loc[ranked.index]].groupby(group, dropna=False).head(1).index
+        homes = homes.drop(index=smallest)
+    return homes[[c for c in group if c != "_all"] + ["home_location_id"]].reset_index(drop=True)
+
+
 # -- fact tables and data quality --------------------------------------------------------
 
 

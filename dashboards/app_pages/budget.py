@@ -17,6 +17,7 @@ from dashboards.access import current, policy
 from dashboards.bands import delta_color
 from dashboards.charts import bars, forecast
 from dashboards.formatting import currency, fmt, line_label
+from dashboards.safe_text import md
 
 # Forecast line (published KPI) -> its budget line; labels and units from the KPI catalog.
 LINES = {
@@ -257,7 +258,7 @@ with right:
     )
     effect["change"] = effect["scenario"] - effect["baseline"]
     components.downloads(effect, "what-if effect")
-where = query.names().location(scope_id) if scope == "location" else "whole practice"
+where = md(query.names().location(scope_id)) if scope == "location" else "whole practice"
 st.markdown(
     f"**Assumptions.** Baseline = the {published['months']} complete months "
     f"{window_start:%b %Y} – {last_complete:%b %Y} as published ({where}): "

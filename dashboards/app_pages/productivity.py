@@ -8,6 +8,7 @@ import streamlit as st
 from dashboards import components, query
 from dashboards.charts import over_time, peers
 from dashboards.formatting import NULL, fmt, label, null_reason
+from dashboards.safe_text import md
 
 KPIS = [
     "completed_visits",
@@ -32,7 +33,7 @@ options = list(directory["provider_id"])
 if f.provider in options:
     provider = f.provider
     st.caption(
-        f"Provider from the sidebar filter: {names.provider(provider)}. "
+        f"Provider from the sidebar filter: {md(names.provider(provider))}. "
         "Clear it there to pick another."
     )
 else:
@@ -47,8 +48,9 @@ else:
     )
 info = directory.set_index("provider_id").loc[provider]
 st.markdown(
-    f"**{names.provider(provider)}** · {info.role.replace('_', ' ')} · {info.fte:.1f} FTE · "
-    f"home location {names.location(info.home_location_id)}"
+    f"**{md(names.provider(provider))}** · {md(info.role.replace('_', ' '))} · "
+    f"{info.fte:.1f} FTE · "
+    f"home location {md(names.location(info.home_location_id))}"
 )
 
 # The query layer narrows peers to the location before it judges the group, so a
@@ -65,7 +67,7 @@ if f.location:
             at_location[at_location["scope_id"] != provider],
         ]
     )
-    st.caption(f"Peers: providers whose home location is {f.location}.")
+    st.caption(f"Peers: providers whose home location is {md(f.location)}.")
 current = peer_rows[peer_rows["period_start"] == pd.Timestamp(f.current)]
 mine = current[current["scope_id"] == provider].set_index("kpi")["value"]
 peer_median = current[current["scope_id"] != provider].groupby("kpi")["value"].median()

@@ -26,6 +26,7 @@ from dashboards.formatting import (
     null_reason,
     suppressed_kpis,
 )
+from dashboards.safe_text import md
 
 GROUPS = {
     "Access and patient flow": [
@@ -231,7 +232,7 @@ if drill in targets:
             else names.provider(top.scope_id)
         )
         top_band = band_text(top.get("target_low"), top.get("target_high"), unit)
-        st.markdown(f"Driving it: **{who}** at {fmt(top.value, unit)} (target {top_band}).")
+        st.markdown(f"Driving it: **{md(who)}** at {fmt(top.value, unit)} (target {top_band}).")
         shown = parts.assign(
             name=[
                 "an anonymous peer" if i == policy.PEER else names.of(level, i)

@@ -79,8 +79,18 @@ def read_serving(path: Path, grains: tuple[str, ...] = ("month",)) -> Serving:
             params=[list(grains)],
         ).pl()
         directory = _directory(con)
-        kpis = _scoped_kpis(principal, kpis, directory)
-        statuses = _statuses(con, principal, directory, grains)
+        hidden = None
+        if policy.suppresses_small_cells(principal):
+            hidden = small_cells.withheld(
+                con.sql(
+                    "select period_grain, period_start, scope, scope_id, kpi, value, "
+                    "numerator, denominator from marts.kpi_values "
+                    "where list_contains(?, scope) and list_contains(?, kpi)",
+                    params=[list(small_cells.BOARD_SCOPES), small_cells.atom_kpis()],
+                ).df()
+            )
+        kpis = _scoped_kpis(principal, kpis, directory, hidden)
+        statuses = _statuses(con, principal, directory, grains, hidden)
         catalog = Catalog.from_rows(
             con.sql("select kpi, label, unit, direction, description from marts.kpi_catalog")
             .pl()
@@ -142,18 +152,26 @@ def _statuses(
     principal: access.Principal,
     directory: policy.Directory,
     grains: tuple[str, ...],
+    hidden: frozenset | None = None,
 ) -> StatusTable:
     """The status of each row the reader may read, of the grains asked for plus quarters
-    and years (a report of a quarter judges the quarter's own row)."""
+    and years (a report of a quarter judges the quarter's own row). A withheld row has no
+    status: it would tell which side of its band the hidden value lies."""
     wanted = sorted(set(grains) | {"quarter", "year"})
     rows = con.sql(
         "select period_grain, period_start, scope, scope_id, kpi, target_low, target_high, "
-        "direction, target_source, status, band_gap from marts.kpi_status "
+        "direction, target_source, status, band_gap, value, numerator, denominator "
+        "from marts.kpi_status join marts.kpi_values "
+        "using (period_grain, period_start, scope, scope_id, kpi) "
         "where list_contains(?, period_grain)",
         params=[wanted],
     ).pl()
     rows = _readable(principal, rows, directory)
-    return StatusTable({tuple(r[:5]): Status(*r[5:]) for r in rows.iter_rows()})
+    if hidden is not None:
+        key = [*small_cells.KEY, "kpi", *small_cells.PARTS]
+        flags = small_cells.withheld_flags(rows.select(key).iter_rows(), hidden)
+        rows = rows.filter(~pl.Series(flags, dtype=pl.Boolean))
+    return StatusTable({tuple(r[:5]): Status(*r[5:11]) for r in rows.iter_rows()})
 
 
 def _names(
@@ -193,15 +211,19 @@ def _readable(
 
 
 def _scoped_kpis(
-    principal: access.Principal, kpis: pl.DataFrame, directory: policy.Directory
+    principal: access.Principal,
+    kpis: pl.DataFrame,
+    directory: policy.Directory,
+    hidden: frozenset | None = None,
 ) -> pl.DataFrame:
-    """The rows the principal may read, small cells suppressed for the board. A report
-    names no peer, so a physician gets their own rows and no peer distribution."""
+    """The rows the principal may read, small cells and their complements (`hidden`,
+    small_cells.withheld) suppressed for the board. A report names no peer, so a
+    physician gets their own rows and no peer distribution."""
     kpis = _readable(principal, kpis, directory)
     if not policy.suppresses_small_cells(principal):
         return kpis
-    key = [*small_cells.KEY, "kpi"]
-    flags = small_cells.flags(kpis.select(key).iter_rows(), kpis.iter_rows())
+    key = [*small_cells.KEY, "kpi", *small_cells.PARTS]
+    flags = small_cells.withheld_flags(kpis.select(key).iter_rows(), hidden or frozenset())
     kpis = kpis.with_columns(suppressed=pl.Series(flags, dtype=pl.Boolean))
     return kpis.with_columns(
         pl.when(pl.col("suppressed")).then(None).otherwise(pl.col(part)).alias(part)

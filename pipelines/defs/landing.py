@@ -22,7 +22,7 @@ from pipelines.defs.resources import ClinicopsResource
 from pipelines.lake import ensure_lake
 from pipelines.landing import LandingReport, land_entity
 from pipelines.landing.land import land_unmatched
-from pipelines.privacy import ensure_demo_key
+from pipelines.privacy import resolve_key
 
 LEDGER_KEY = AssetKey(["landing", "ledger"])
 REJECTED_KEY = AssetKey(["landing", "rejected"])
@@ -108,7 +108,7 @@ def land_inbox(context: AssetExecutionContext, clinicops: ClinicopsResource):
     home = clinicops.practice_home()
     config = clinicops.practice_config()
     ensure_lake(home)
-    ensure_demo_key(home, log=context.log.info)
+    resolve_key(home)  # no key, no landing: stop before any file is read
     selected = context.selected_asset_keys
     for contract in CONTRACTS:
         key = entity_key(contract.entity)

@@ -10,15 +10,19 @@ therefore the record number plus one, not the physical line an editor shows; bla
 count as lines but are not records. In an XLSX sheet it is the spreadsheet row number
 (header in row 1). In a Parquet file it is the row number plus one.
 
-A CSV line with more fields than its header (a delimiter inside an unquoted value, which
-would shift every later value) carries a `_problem` that rejects it. A line with fewer
-fields cannot be told from one with empty trailing values: its missing values are null.
+A CSV line with more or fewer fields than its header (a delimiter inside an unquoted
+value, or a value left out, which shifts every later value) carries a `_problem` that
+rejects it whole: its values sit under the wrong names, so a patient id can be in any
+column. Fields are counted per record outside quotes (`_field_counts`), since Polars pads
+a short line with nulls exactly as it reads empty trailing values.
 """
 
 from __future__ import annotations
 
 import codecs
+import csv
 import gzip
+import io
 import os
 import re
 import stat
@@ -477,10 +481,24 @@ def read_csv_batches(
     # One column more than the header: filled only on a line with too many fields.
     schema = {f"_c{i}": pl.String for i in range(len(header) + 1)}
     too_many = pl.col(f"_c{len(header)}").is_not_null()
-    problem = pl.when(too_many).then(
-        pl.lit(
-            f"the line has more fields than the header's {len(header)} (a "
-            f"{fmt.delimiter!r} inside a value that is not quoted?)"
+    problem = (
+        pl.when(too_many)
+        .then(
+            pl.lit(
+                f"the line has more fields than the header's {len(header)} (a "
+                f"{fmt.delimiter!r} inside a value that is not quoted?)"
+            )
+        )
+        .when(pl.col("_fields") < len(header))
+        .then(
+            pl.concat_str(
+                pl.lit("the line has fewer fields ("),
+                pl.col("_fields").cast(pl.String),
+                pl.lit(
+                    f") than the header's {len(header)} (a value left out shifts every "
+                    "later one; the line is rejected whole)"
+                ),
+            )
         )
     )
     records_before = 0
@@ -510,6 +528,7 @@ def read_csv_batches(
         except pl.exceptions.ComputeError as exc:
             raise FileError(_polars_message(exc, path)) from None
         records_before += frame.height
+        frame = frame.with_columns(_field_counts(chunk, fmt.delimiter, frame.height))
         records = _project(frame, matched, extras, contract, problem)
         for offset in range(0, records.height, batch_rows):
             yield records.slice(offset, batch_rows)
@@ -560,6 +579,36 @@ def _refuse_cr_only(head: bytes) -> None:
             "ends its lines with a carriage return alone (old Mac line endings): save it "
             "with Windows (CRLF) or Unix (LF) line endings"
         )
+
+
+_QUOTED = r'"[^"]*"'  # a doubled quote inside a field is two adjacent quoted runs
+
+
+def _field_counts(chunk: bytes, delimiter: str, records: int) -> pl.Series:
+    """The number of fields of each record of `chunk`, in Polars' record order; null for
+    a blank line (a record to Polars, skipped later as no record at all).
+
+    Fast path: when no line holds an odd number of quotes, records are lines, and the
+    fields are the delimiters outside quoted runs plus one, counted by Polars. A quoted
+    newline makes records span lines: those chunks are counted by Python's csv module.
+    When neither count lines up with Polars' records, every record counts as complete
+    (a short line then goes undetected rather than rejecting good ones)."""
+    text = chunk.decode("utf-8", errors="replace")
+    lines = pl.Series(text.split("\n"))
+    if lines.len() and lines[-1] == "":
+        lines = lines.head(-1)
+    quotes = lines.str.count_matches('"', literal=True)
+    if lines.len() == records and not (quotes % 2 == 1).any():
+        unquoted = lines.str.replace_all(_QUOTED, "")
+        counts = (unquoted.str.count_matches(delimiter, literal=True) + 1).set(
+            lines.str.strip_chars() == "", None
+        )
+    else:
+        rows = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        counts = pl.Series([len(row) or None for row in rows], dtype=pl.UInt32)
+        if counts.len() != records:
+            counts = pl.Series([None] * records, dtype=pl.UInt32)
+    return counts.cast(pl.Int64).alias("_fields")
 
 
 def _record_chunks(path: Path, size: int) -> Iterator[bytes]:

@@ -3,12 +3,15 @@ with who and what and nothing secret."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import subprocess
 import threading
 
 import pytest
 
 from dashboards.access import Principal, Role, acting_as, audit
+from tests.conftest import clinicops_command
 
 PHYSICIAN = Principal("dr_one", Role.PHYSICIAN, provider_id="PRV0001")
 
@@ -73,3 +76,46 @@ def test_home_comes_from_the_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("CLINICOPS_HOME", str(tmp_path))
     audit.record("deck_build", principal=PHYSICIAN, period="2026-10")
     assert audit.read()[0]["period"] == "2026-10"
+
+
+def test_a_chain_recomputed_without_the_key_fails_verify(tmp_path):
+    # Issue 22: 51 records deleted and the chain recomputed passed `verify`.
+    for n in range(6):
+        audit.record("download", home=tmp_path, principal=PHYSICIAN, table="t", rows=n)
+    assert audit.key_path(tmp_path).stat().st_mode & 0o077 == 0
+    path = audit.log_path(tmp_path)
+    kept = [json.loads(line) for line in path.read_text().splitlines()][3:]
+    previous = audit.GENESIS
+    lines = []
+    for body in kept:  # what an attacker without the key can do: plain SHA-256 again
+        body.pop("hash")
+        body["prev"] = previous
+        canonical = json.dumps(body, sort_keys=True, separators=(",", ":"))
+        body["hash"] = previous = hashlib.sha256(canonical.encode()).hexdigest()
+        lines.append(json.dumps(body, separators=(",", ":")) + "\n")
+    path.write_text("".join(lines))
+    verdict = audit.verify(tmp_path)
+    assert not verdict.ok and verdict.problem.startswith("line 1: edited")
+
+
+def test_the_verify_command_exits_1_on_a_broken_chain(tmp_path):
+    for n in range(3):
+        audit.record("download", home=tmp_path, principal=PHYSICIAN, table="t", rows=n)
+    command = [clinicops_command(), "audit", "verify", "--home", str(tmp_path)]
+    intact = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert intact.returncode == 0 and "3 records" in intact.stderr
+    path = audit.log_path(tmp_path)
+    lines = path.read_text().splitlines(keepends=True)
+    path.write_text(lines[0] + lines[2])
+    broken = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert broken.returncode == 1 and "line 2: does not follow" in broken.stderr
+
+
+def test_a_refusal_is_recorded_once_per_session(tmp_path, monkeypatch):
+    monkeypatch.setenv("CLINICOPS_HOME", str(tmp_path))
+    seen: set[str] = set()
+    with acting_as(PHYSICIAN):
+        for _ in range(3):  # the page re-run by clicks and the cookie component
+            audit.record_once("access_denied", seen, page="cost", what="page")
+        audit.record_once("access_denied", seen, page="budget", what="page")
+    assert [r["page"] for r in audit.read()] == ["budget", "cost"]

@@ -10,33 +10,18 @@ from dashboards.access import Role, auth
 from pipelines.config import Access, Config, User
 from pipelines.lake import Home
 
-GOOD_ENV = {
-    "CLINICOPS_COOKIE_KEY": "k" * 40,
-    "CLINICOPS_PSEUDONYM_KEY": "p" * 20,
-}
+GOOD_ENV = {"CLINICOPS_PSEUDONYM_KEY": "p" * 20}
 
 
 def test_missing_secrets_are_named():
-    assert auth.missing_secrets({}) == ["CLINICOPS_COOKIE_KEY", "CLINICOPS_PSEUDONYM_KEY"]
+    # Sessions are server-side: the cookie holds a random id and needs no signing key.
+    assert auth.missing_secrets({}) == ["CLINICOPS_PSEUDONYM_KEY"]
     assert auth.missing_secrets(GOOD_ENV) == []
     with_mail = {**GOOD_ENV, "CLINICOPS_SMTP_HOST": "mail.example.org"}
     assert auth.missing_secrets(with_mail) == ["CLINICOPS_SMTP_PASSWORD"]
     with pytest.raises(auth.SecretsMissing, match="CLINICOPS_SMTP_PASSWORD because"):
         auth.require_secrets(with_mail)
-    with pytest.raises(auth.SecretsMissing, match="too short"):
-        auth.require_secrets({**GOOD_ENV, "CLINICOPS_COOKIE_KEY": "short"})
     auth.require_secrets(GOOD_ENV)
-
-
-def test_cookie_key_falls_back_to_the_home_only_in_demo_mode(tmp_path):
-    home = Home(tmp_path)
-    auth.ensure_demo_cookie_key(home)
-    with pytest.raises(auth.SecretsMissing, match="CLINICOPS_COOKIE_KEY is not set"):
-        auth.cookie_key(home, {})
-    demo_key = auth.cookie_key(home, {"CLINICOPS_DEMO": "1"})
-    assert len(demo_key) == 64
-    assert auth.cookie_key(home, GOOD_ENV) == "k" * 40
-    assert auth.demo_cookie_key_path(home).stat().st_mode & 0o077 == 0
 
 
 def test_demo_users_one_per_role_passwords_once(tmp_path):

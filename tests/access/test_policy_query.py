@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from dashboards import query
-from dashboards.access import AccessDenied, Principal, Role, acting_as, set_current
+from dashboards.access import AccessDenied, Principal, Role, acting_as, set_current, small_cells
 from dashboards.access.policy import PEER
 from dashboards.reports.serving import read_serving
 from pipelines.lake import Home
@@ -223,8 +223,13 @@ def test_peer_groups_narrowed_to_a_location_keep_the_three_peer_rule():
         )
 
     at_l01 = read(PHYSICIAN, window("L01"))
-    # PRV0007 (0.5 FTE) has no visit that week: exactly 3 peers, the smallest group shown
-    assert at_l01["scope_id"].value_counts().to_dict() == {PEER: 3, "PRV0003": 1}
+    # PRV0007 (0.5 FTE) has no visit that week: exactly 3 peers at L01, 2 at L02 (too few
+    # to show) and 5 at L03, of 10 in all. Shown with L03's, L01's group would let the
+    # all-peers list minus both reveal L02's two values: it is withheld as the complement.
+    assert at_l01["scope_id"].value_counts().to_dict() == {"PRV0003": 1}
+    assert read(PHYSICIAN, window("L03"))["scope_id"].value_counts().to_dict() == {PEER: 5}
+    everyone = read(PHYSICIAN, window(None))
+    assert everyone["scope_id"].value_counts().to_dict() == {PEER: 10, "PRV0003": 1}
     at_l02 = read(LONELY, window("L02"))  # PRV0009 is the only other provider at L02
     assert at_l02["scope_id"].tolist() == ["PRV0004"]
     assert ids(read(ADMIN, window("L02"))) == {"PRV0004", "PRV0009"}
@@ -370,9 +375,31 @@ def test_the_board_reads_small_cells_suppressed(home):
     flagged = board[board["suppressed"]]
     expected = small_guard_rows(home, "week")
     assert expected, "the sample has small location-weeks (its first and last weeks)"
-    assert {
-        (r.kpi, r.scope_id, pd.Timestamp(r.period_start).date()) for r in flagged.itertuples()
-    } == {(k, s, pd.Timestamp(p).date()) for k, s, p in expected}
+    shown = {(r.kpi, r.scope_id, pd.Timestamp(r.period_start).date()) for r in flagged.itertuples()}
+    small = {(k, s, pd.Timestamp(p).date()) for k, s, p in expected}
+    # Every small cell, and the complements that keep it from being subtracted back: the
+    # pattern judged independently over the whole published table.
+    assert small <= shown
+    with duckdb.connect(str(home.serving), read_only=True) as con:
+        whole = con.sql(
+            "select period_grain, period_start, scope, scope_id, kpi, value, numerator, "
+            "denominator from marts.kpi_values where scope in ('practice', 'location')"
+        ).df()
+    hidden = small_cells.withheld(whole[whole["kpi"].isin(small_cells.atom_kpis())])
+    mine = whole[
+        (whole["period_grain"] == "week") & (whole["scope"] == "location") & whole["kpi"].isin(kpis)
+    ]
+    judged = mine[
+        small_cells.withheld_flags(
+            mine[[*small_cells.KEY, "kpi", *small_cells.PARTS]].itertuples(index=False), hidden
+        )
+    ]
+    assert shown == {
+        (r.kpi, r.scope_id, pd.Timestamp(r.period_start).date())
+        for r in judged.itertuples()
+        if pd.Timestamp(start) <= pd.Timestamp(r.period_start) <= pd.Timestamp(end)
+    }
+    assert len(shown) > len(small)  # complements were needed on the sample
     assert flagged[["value", "numerator", "denominator"]].isna().all().all()
     kept = ~board["suppressed"]
     pd.testing.assert_frame_equal(

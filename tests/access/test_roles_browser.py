@@ -1,8 +1,9 @@
 """Every role in real headless Chromium against `clinicops dashboard` on the sample: what
 each sees in the menu and on every page, every location and provider it is offered, URL
 tampering (another provider, another location, a page outside the role), every download,
-a wrong password, a user without a role, an expired session, and the audit record each
-of these leaves.
+a wrong password, a user without a role, an expired session, cookies replayed after
+sign-out, forged or of a removed user, password guessing locked out, a download URL
+replayed after sign-out, and the audit record each of these leaves.
 
 One app server and one browser for the module; each role signs in through the form once
 and later contexts reuse its session cookie, to keep the module to a few minutes."""
@@ -15,7 +16,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from dashboards.access import audit
+from dashboards.access import audit, auth
+from dashboards.access.auth import COOKIE_NAME
+from pipelines.config import User
 from tests.access.browser import (
     LAPTOP,
     MANAGED_LOCATIONS,
@@ -317,3 +320,111 @@ def test_the_audit_log_page_shows_an_intact_chain(as_role, app_url, sample_home)
     assert {"login", "login_failed", "page_view", "download", "access_denied"} <= {
         r["event"] for r in records
     }
+
+
+def _fresh_page(browser, state: dict | None = None) -> tuple:
+    context = browser.new_context(viewport=LAPTOP, accept_downloads=True, storage_state=state)
+    return context, context.new_page()
+
+
+def test_a_cookie_is_worthless_after_sign_out_forged_or_of_a_removed_user(
+    browser, app_url, sample_home
+):
+    # Signed out: the same cookie, replayed from a copy, opens the form.
+    context, page = _fresh_page(browser)
+    login(page, app_url, "manager", PASSWORDS["manager"])
+    expect(page.get_by_text("Signed in as manager")).to_be_visible()
+    settle(page)
+    stolen = context.storage_state()
+    assert any(c["name"] == COOKIE_NAME for c in stolen["cookies"])
+    page.get_by_role("button", name="Sign out").click()
+    settle(page)
+    context.close()
+    # A removed user's cookie, and forged ones (a `none`-algorithm token, a made-up id).
+    auth.save_user(
+        sample_home, "leaver", User(role="board", password_hash=auth.hash_password("p", 4))
+    )
+    context, page = _fresh_page(browser)
+    try:
+        page.goto(app_url)
+        expect(sign_in_form(page)).to_be_visible(timeout=WAIT_MS)
+        settle(page)
+        submit_credentials(page, "leaver", "p")
+        expect(page.get_by_text("Signed in as leaver")).to_be_visible()
+        settle(page)
+        removed = context.storage_state()
+    finally:
+        context.close()
+        auth.delete_user(sample_home, "leaver")
+    forged = [
+        "eyJhbGciOiJub25lIn0.eyJ1c2VybmFtZSI6ImFkbWluIiwiZXhwIjo5OTk5OTk5OTk5fQ.",
+        "admin",
+    ]
+    states = [stolen, removed] + [
+        {"cookies": [{"name": COOKIE_NAME, "value": v, "url": app_url}], "origins": []}
+        for v in forged
+    ]
+    for state in states:
+        if "url" in state["cookies"][0]:
+            context = browser.new_context(viewport=LAPTOP)
+            context.add_cookies(state["cookies"])
+        else:
+            context = browser.new_context(viewport=LAPTOP, storage_state=state)
+        page = context.new_page()
+        page.goto(app_url)
+        expect(sign_in_form(page)).to_be_visible(timeout=WAIT_MS)
+        settle(page)
+        assert page.get_by_text("Signed in as").count() == 0
+        assert_no_exception(page)
+        assert "Traceback" not in page.content() and "site-packages" not in page.content()
+        context.close()
+
+
+def test_guessing_is_locked_out_and_logged_with_the_client(browser, app_url, sample_home):
+    from dashboards.access import sessions
+
+    sessions.succeeded(sample_home, "board", "local")  # earlier tests' failures
+    context, page = _fresh_page(browser)
+    page.goto(app_url)
+    expect(sign_in_form(page)).to_be_visible(timeout=WAIT_MS)
+    settle(page)
+    before = len(audit_records(sample_home, event="login_failed", user="board"))
+    try:
+        for attempt in range(sessions.LOCK_AFTER):
+            if attempt >= sessions.BACKOFF_AFTER:
+                page.wait_for_timeout(1000 * 2 ** (attempt - sessions.BACKOFF_AFTER) + 500)
+            submit_credentials(page, "board", f"guess-{attempt}")
+            expect(page.get_by_text("Wrong username or password.")).to_be_visible()
+        submit_credentials(page, "board", PASSWORDS["board"])  # right, but locked out
+        expect(page.get_by_text("Too many failed sign-ins")).to_be_visible()
+        assert page.get_by_text("Signed in as").count() == 0
+        for _ in range(5):  # further attempts are refused and not logged
+            submit_credentials(page, "board", "again")
+    finally:
+        context.close()
+        sessions.succeeded(sample_home, "board", "local")  # let the module's tests go on
+    failed = audit_records(sample_home, event="login_failed", user="board")[before:]
+    assert len(failed) == sessions.LOCK_AFTER
+    assert all(r["client"] == "local" for r in failed)
+    assert audit_records(sample_home, event="login_locked", user="board")
+
+
+def test_a_download_url_is_not_served_after_sign_out(browser, app_url, sample_home):
+    import urllib.error
+    import urllib.request
+
+    context, page = _fresh_page(browser)
+    login(page, app_url, "admin", PASSWORDS["admin"], path="revenue")
+    button = page.get_by_role("button", name="CSV", exact=True).first
+    expect(button).to_be_visible()
+    settle(page)
+    with page.expect_download() as download:
+        button.click()
+    url = download.value.url
+    assert "/media/" in url
+    page.get_by_role("button", name="Sign out").click()
+    settle(page)
+    context.close()
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(url, timeout=10)  # no cookie, no session: a replay
+    assert refused.value.code == 404

@@ -363,6 +363,7 @@ def test_key_comes_from_the_environment_or_the_demo_file(inbox, home, monkeypatc
     monkeypatch.delenv(KEY_ENV, raising=False)
     with pytest.raises(PseudonymKeyError, match=KEY_ENV):
         land_inbox(inbox, home, Config())
+    assert not (home.secrets / "pseudonym.key").exists()  # landing never makes one up
     said: list[str] = []
     ensure_demo_key(home, log=said.append)
     path = home.secrets / "pseudonym.key"
@@ -390,6 +391,46 @@ def test_a_shifted_line_keeps_no_value_a_column_could_not_protect(inbox, home, l
     assert rejected["column"].to_list() == ["(row)"]
     assert rejected["_raw"].to_list() == [None]
     assert PATIENT not in rejected.write_csv()
+
+
+def test_a_short_line_is_rejected_whole_with_its_line_number_only(inbox, home, land):
+    # A line missing its first field moves the patient id under `booked_at`: a value rule
+    # would quote it ("booked_at: 'P...' is not a timestamp"). The line is rejected whole.
+    good = row("appointments", appointment_id="A1")
+    lines = csv_text([good, row("appointments", appointment_id="A2")]).splitlines()
+    lines[2] = lines[2].split(",", 1)[1]  # drop the appointment id: one field short
+    path = inbox / "scheduling" / "appointments.csv"
+    path.parent.mkdir(parents=True)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (result,) = land().files
+    assert (result.rows_received, result.rows_loaded, result.rows_rejected) == (2, 1, 1)
+    rejected = pl.read_parquet(home.rejected_partition("appointments", "000001") / "*.parquet")
+    assert rejected["_line"].to_list() == [3]
+    assert rejected["column"].to_list() == ["(row)"]
+    assert rejected["reason"][0].startswith("the line has fewer fields (")
+    assert rejected["_raw"].to_list() == [None]
+    assert PATIENT not in rejected.write_csv()
+
+
+def test_a_short_staff_line_keeps_no_staff_name(inbox, home, land):
+    lines = csv_text([row("staff"), row("staff", employee_id="EMP2")]).splitlines()
+    lines[2] = lines[2].split(",", 1)[1]  # the name now sits under another column
+    path = inbox / "hr" / "staff.csv"
+    path.parent.mkdir(parents=True)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (result,) = land().files
+    assert result.rows_rejected == 1
+    rejected = pl.read_parquet(home.rejected_partition("staff", "000001") / "*.parquet")
+    assert FULL_NAME not in rejected.write_csv() and rejected["_raw"].to_list() == [None]
+
+
+def test_quoted_values_and_blank_lines_are_not_short(inbox, home, land):
+    text = csv_text([row("payers", payer_name="Blue, Cross"), row("payers", payer_id="P2")])
+    path = inbox / "billing" / "payers.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text.replace("\n", "\n\n", 1), encoding="utf-8")
+    (result,) = land().files
+    assert (result.rows_loaded, result.rows_rejected) == (2, 0)
 
 
 def test_great_expectations_checks_a_sample_of_a_large_batch(inbox, home, land, monkeypatch):

@@ -77,7 +77,7 @@ def _downloads(home: Home) -> None:
     exports.mkdir()
     for name, frame in frames.items():
         assert not frame.empty, name
-        (exports / f"{name}.csv").write_bytes(components._csv(frame))
+        (exports / f"{name}.csv").write_bytes(components.to_csv(frame))
         (exports / f"{name}.xlsx").write_bytes(components.to_xlsx(frame, name))
 
 

@@ -1,7 +1,8 @@
 """Leaks planted in a copy of the sample's artefacts are each found where they were put:
 a raw patient id in a serving table, a deck slide (and so its PDF page), the digest page,
-a Dagster log and its event storage, a CSV download and a download's file name, a staff
-name in the mailed digest and an XLSX download. The command exits 1 and its report
+a Dagster log and its event storage, a CSV download and a download's file name, a
+rejection reason in the lake's rejected rows, a staff name in the mailed digest and an
+XLSX download. The command exits 1 and its report
 names every place without printing what it found."""
 
 import email
@@ -117,6 +118,16 @@ def _plant_downloads(home: Path, patient: str, name: str) -> list[Finding]:
     ]
 
 
+def _plant_rejected(home: Path, patient: str) -> list[Finding]:
+    """A rejection whose reason quotes an id, as a short line once made landing write."""
+    part = home / "lake" / "rejected" / "appointments" / "delivery=999999" / "part-0.parquet"
+    part.parent.mkdir(parents=True)
+    pl.DataFrame(
+        {"_line": [7], "column": ["booked_at"], "reason": [f"booked_at: '{patient}' is bad"]}
+    ).write_parquet(part)
+    return [Finding(str(part.relative_to(home)), "column reason", PATIENT)]
+
+
 @pytest.fixture(scope="module")
 def planted(served_home, tmp_path_factory):
     home = tmp_path_factory.mktemp("planted") / "home"
@@ -135,6 +146,7 @@ def planted(served_home, tmp_path_factory):
     expected += _plant_digest(home, patient, name)
     expected += _plant_logs(home, patient)
     expected += _plant_downloads(home, patient, name)
+    expected += _plant_rejected(home, patient)
 
     proc = subprocess.run(
         [
