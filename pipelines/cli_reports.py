@@ -101,14 +101,18 @@ def digest(
     ] = None,
 ) -> None:
     """Write the weekly digest (HTML) and, with --send, mail it; alerts fire once."""
-    from dashboards.reports.digest import SmtpSettings
+    from dashboards.reports.digest import SmtpSettings, require_monday
 
-    _serving(home)
-    cfg = _load(config)
     try:
         monday = date.fromisoformat(week) if week else None
     except ValueError:
         raise typer.BadParameter(f"{week!r} is not a date", param_hint="--week") from None
+    try:
+        monday = require_monday(monday) if monday else None
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--week") from None
+    _serving(home)
+    cfg = _load(config)
     try:
         smtp = SmtpSettings.from_env() if send else None
         with acting_as(_principal()):
