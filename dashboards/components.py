@@ -174,19 +174,39 @@ def _dates_without_midnight(data: pd.DataFrame) -> pd.DataFrame:
     return data
 
 
+# Source files in a practice manager's words, and whether their KPIs are cost KPIs (a role
+# that reads no cost is not warned about payroll or the ledger).
+SOURCES = {
+    "appointments": ("the scheduler's appointments", False),
+    "provider_slots": ("the scheduler's template slots", False),
+    "charges": ("billing charges", False),
+    "claims": ("billing claims", False),
+    "transactions": ("payments and denials", False),
+    "payers": ("the payer list", False),
+    "timesheets": ("payroll timesheets", True),
+    "staff": ("the staff roster", True),
+    "gl_expenses": ("the general ledger", True),
+    "budget": ("the budget", True),
+}
+
+
 def partial_sources_warning(last_day: date) -> None:
-    """Say which sources end before the period does, so a dip is not read as real."""
+    """Say which sources end before the period does, so a dip is not read as real; only
+    the sources behind KPIs the reader's role sees."""
     fresh = query.dq_table("dq_freshness")
     covered = pd.to_datetime(fresh["latest_data_date"])
     # Ledger files carry a month per row: a month's row covers the whole month.
     monthly = fresh["entity"].isin(["gl_expenses", "budget"])
     covered = covered.where(~monthly, covered + pd.offsets.MonthEnd(0))
     stale = fresh[covered.notna() & (covered < pd.Timestamp(last_day))]
+    if not policy.may_see_costs(current()):
+        stale = stale[~stale["entity"].map(lambda e: SOURCES.get(e, (e, False))[1])]
     if not stale.empty:
         st.warning(
             "Some sources end before this period does, so their KPIs are partial: "
             + "; ".join(
-                f"{row.entity} up to {pd.Timestamp(row.latest_data_date):%d %b}"
+                f"{SOURCES.get(row.entity, (row.entity, False))[0]} up to "
+                f"{pd.Timestamp(row.latest_data_date):%d %b}"
                 for row in stale.itertuples()
             )
             + "."

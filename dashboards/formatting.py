@@ -150,11 +150,9 @@ def fmt(value, unit: str | None) -> str:
             return f"{sign}{currency()}{amount / 1_000_000:.2f}M"
         if amount >= 10_000:
             return f"{sign}{currency()}{amount / 1_000:.1f}k"
-        return (
-            f"{sign}{currency()}{amount:,.2f}"
-            if amount < 100
-            else f"{sign}{currency()}{amount:,.0f}"
-        )
+        # Whole amounts, cents only per visit: "$0.00" beside "$145" read as two formats.
+        decimals = 2 if unit == "money per visit" else 0
+        return f"{sign}{currency()}{amount:,.{decimals}f}"
     suffix = _UNIT_SUFFIX.get(unit or "", "")
     if unit in ("visits",) or (abs(value) >= 100 and unit not in ("days", "minutes")):
         return f"{value:,.0f}{suffix}"

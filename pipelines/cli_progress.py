@@ -86,8 +86,10 @@ class RunDisplay:
             self._enter("build")
             self.progress.update(self.tasks["build"], completed=count[0], total=count[1])
 
-    def record(self, step_key: str | None, message: str) -> None:
+    def record(self, step_key: str | None, message: str, level: int = logging.INFO) -> None:
         self.line(message)
+        if level >= logging.WARNING:  # a warning is for the reader, quiet or not
+            self.progress.console.print(f"[yellow]warning:[/yellow] {message}", highlight=False)
         stage = stage_of(step_key)
         if stage:
             self._enter(stage)
@@ -137,7 +139,7 @@ def _handler(display: RunDisplay) -> logging.Handler:
         def emit(self, record: logging.LogRecord) -> None:
             meta = getattr(record, "dagster_meta", {}) or {}
             message = meta.get("orig_message") or record.getMessage()
-            display.record(meta.get("step_key"), str(message))
+            display.record(meta.get("step_key"), str(message), record.levelno)
 
     return ToDisplay()
 

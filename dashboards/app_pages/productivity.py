@@ -30,7 +30,8 @@ directory = query.providers()
 options = list(directory["provider_id"])
 if f.provider in options:
     provider = f.provider
-    st.caption(f"Provider from the sidebar filter: {provider}. Clear it there to pick another.")
+    if len(options) > 1:  # a physician has only themselves: nothing to pick or clear
+        st.caption(f"Provider from the sidebar filter: {provider}. Clear it there to pick another.")
 else:
     provider = st.selectbox(
         "Provider",
