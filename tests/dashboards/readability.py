@@ -36,7 +36,8 @@ _TICK_BOXES = """
     const text = group.querySelector('text');
     if (!text || !text.textContent.trim()) continue;
     const style = getComputedStyle(text);
-    if (style.display === 'none' || style.visibility === 'hidden' || style.opacity === '0') continue;
+    const hidden = style.display === 'none' || style.visibility === 'hidden';
+    if (hidden || style.opacity === '0') continue;
     const box = text.getBoundingClientRect();
     if (box.width === 0 || box.height === 0) continue;
     const axis = group.classList.contains('xtick') ? 'x' : 'y';
