@@ -228,10 +228,22 @@ def set_user(
     """Add a user or give one a new password (prompted, or generated and printed once)."""
     import secrets
 
+    from pydantic import ValidationError
+
     from dashboards.access.auth import hash_password, load_users, save_user
     from pipelines.config import User, load_config
 
     practice_home = Home(home.resolve())
+    roles = ("admin", "manager", "location_manager", "physician", "board", "none")
+    if role is not None and role not in roles:
+        console.print(f"[red]error:[/red] --role {role!r}: use one of {', '.join(roles)}")
+        raise typer.Exit(2)
+    if role == "physician" and not provider:
+        console.print("[red]error:[/red] a physician needs --provider (their provider id)")
+        raise typer.Exit(2)
+    if role == "location_manager" and not location:
+        console.print("[red]error:[/red] a location manager needs --location (repeat for more)")
+        raise typer.Exit(2)
     known = load_users(load_config(), practice_home).get(name.lower())
     if role is None and known is None:
         console.print(f"[red]error:[/red] {name} is not a user yet: give --role")
@@ -246,8 +258,9 @@ def set_user(
         password = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
     try:
         user = User(**binding, password_hash=hash_password(password))
-    except ValueError as exc:
-        console.print(f"[red]error:[/red] {exc}")
+    except ValidationError as exc:  # what is left: say it in a sentence, not pydantic's dump
+        reasons = "; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors())
+        console.print(f"[red]error:[/red] {name.lower()}: {reasons}")
         raise typer.Exit(2) from None
     save_user(practice_home, name.lower(), user)
     console.print(f"[green]saved:[/green] {name.lower()} ({user.role or 'no role'})")

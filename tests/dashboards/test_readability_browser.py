@@ -103,5 +103,5 @@ def test_every_page_reads_cleanly(app_url, browser, role):
             screenshot(page, f"{role}-{path or 'scorecard'}")
     finally:
         context.close()
-    assert charts >= len(ROLE_PAGES[role]), "the pages drew fewer charts than expected"
+    assert charts >= 5, "the pages drew fewer charts than expected"
     assert not found, found
