@@ -4,7 +4,9 @@ and on a projector (large type, few gridlines, horizontal legends)."""
 from __future__ import annotations
 
 import textwrap
+from datetime import date
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -85,6 +87,9 @@ def _style(fig: go.Figure, title: str, unit: str | None, height: int = HEIGHT) -
 def _monthly(fig: go.Figure) -> bool:
     """Month-grain figures get month names on the axis, not the day Plotly picks."""
     values = [x for trace in fig.data for x in (trace.x if trace.x is not None else ())]
+    # Only dates: numbers (a horizontal bar's values) would parse as days of January 1970.
+    if not values or not all(isinstance(v, (date, pd.Timestamp, np.datetime64)) for v in values):
+        return False
     days = pd.to_datetime(pd.Series(values), errors="coerce", format="mixed")
     return bool(len(days)) and days.notna().all() and (days.dt.day == 1).all()
 

@@ -119,3 +119,15 @@ def test_long_category_labels_wrap_onto_two_lines_at_most():
     wrapped = wrap_label(text)
     assert wrapped.count("<br>") == 1
     assert all(len(line) <= 28 for line in wrapped.split("<br>"))
+
+
+def test_counts_are_never_read_as_months_and_months_get_month_ticks():
+    counts = pd.DataFrame({"reason": ["16 Lacks information", "97 Bundled"], "denials": [32, 27]})
+    fig = bars(counts, "reason", "denials", "Denials by CARC reason (count)", None, horizontal=True)
+    assert fig.layout.xaxis.dtick is None and fig.layout.xaxis.tickformat is None
+    months = pd.DataFrame(
+        {"period_start": pd.date_range("2026-01-01", periods=12, freq="MS"), "value": range(12)}
+    )
+    trend = over_time(months, "Visits by month", "visits")
+    assert trend.layout.xaxis.tickformat == "%b %Y"
+    assert trend.layout.xaxis.nticks == 6  # twelve month names do not fit a half-width chart
