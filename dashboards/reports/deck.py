@@ -161,8 +161,10 @@ class _Deck:
         self.period = period
         self.options = options
         self.kpis = KpiTable(serving.kpis)
-        partial = period.end > serving.as_of
-        self.period_text = period.label + (f" (to {serving.as_of:%d %b})" if partial else "")
+        self.partial = period.end > serving.as_of
+        self.period_text = period.label + (
+            f" (partial: data to {serving.as_of:%d %b})" if self.partial else ""
+        )
         self.layout = DeckLayout(
             f"{options.practice_name}  ·  Board report {period.label}  ·  "
             f"data as of {serving.as_of:%d %b %Y}"
@@ -185,7 +187,7 @@ class _Deck:
 
     def title_slide(self) -> None:
         slide = self.layout.slide(self.options.practice_name)
-        kind = "Quarterly" if self.period.is_quarter else "Monthly"
+        kind = {1: "Monthly", 3: "Quarterly"}.get(self.period.months, "Annual")
         self.layout.text(
             slide,
             "heading",
@@ -204,9 +206,8 @@ class _Deck:
             slide,
             "body",
             f"Data as of {self.serving.as_of:%d %B %Y}, the billing system's last posting day. "
-            f"Published {published:%d %B %Y %H:%M} UTC from the practice's serving database.\n"
-            "Every figure is a published KPI (KPI_SPEC.md); targets and their sources are in "
-            "docs/kpi_targets.md.",
+            f"Published {published:%d %B %Y %H:%M} UTC. Every figure comes from the practice's "
+            "own systems through the weekly reporting run; the appendix defines each measure.",
             MARGIN,
             Inches(3.7),
             CONTENT_W,
@@ -246,8 +247,9 @@ class _Deck:
             slide,
             sorted(notes)
             + [
-                "Status compares the value with the target band of docs/kpi_targets.md; rates move "
-                "in percentage points (pp), other figures in percent."
+                "Status compares the value with its target band. Rates move in percentage points "
+                "(pp), days and minutes in their unit, other figures in percent; no change is "
+                "shown for a partial period, nor a percent against a zero or negative base."
             ],
         )
 
@@ -377,7 +379,7 @@ class _Deck:
         for source, (files, received, loaded, rejected) in sorted(by_source.items()):
             rows.append(
                 [
-                    TableCell(source.upper() if len(source) <= 2 else source.capitalize()),
+                    TableCell(_SOURCE_WORDS.get(source, source.replace("_", " ").capitalize())),
                     TableCell(f"{files:,}", align="right"),
                     TableCell(f"{received:,}", align="right"),
                     TableCell(f"{loaded:,}", align="right"),
@@ -395,19 +397,26 @@ class _Deck:
             .agg(pl.col("rows").sum())
             .sort("rows", "entity", "column_name", descending=[True, False, False])
         )
-        where = ", ".join(
-            f"{r['entity']}.{r['column_name']} ({r['rows']})"
-            for r in rejected.head(6).iter_rows(named=True)
+        where = "; ".join(
+            f"{r['rows']:,} {_ENTITY_WORDS.get(r['entity'], r['entity'].replace('_', ' '))} "
+            f"with an unreadable {r['column_name'].replace('_', ' ')}"
+            for r in rejected.head(4).iter_rows(named=True)
         )
-        checks = "; ".join(f"{n:,} {name}" for name, n in s.dq_counts.items())
+        checks = "; ".join(
+            f"{n:,} {_CHECK_WORDS.get(name, name)}" for name, n in s.dq_counts.items() if n
+        )
         self.layout.text(
             slide,
             "body",
-            f"As of {s.as_of:%d %B %Y}, the billing system's last posting day: nothing dated "
-            "later counts in any figure.\n"
-            "Rejected rows are kept aside with their file, line and reason"
-            f"{', most in ' + where if where else ''}.\n"
-            f"Checks after loading: {checks}."
+            f"Figures count activity up to {s.as_of:%d %B %Y}, the last day the billing "
+            "system posted.\n"
+            "Rows that could not be read are set aside, not guessed at, and do not count"
+            f"{' (' + where + ')' if where else ''}.\n"
+            + (
+                f"Checked after loading: {checks}."
+                if checks
+                else "Every check after loading passed."
+            )
             # Pointing a board member at a page their role cannot open helps nobody.
             + (
                 "\nDetails, file by file, are on the dashboard's data-quality page."
@@ -451,7 +460,8 @@ class _Deck:
             TableCell(status, fill=fill, color=tone, bold=True, align="center"),
         ]
         for other in (period.prior(), period.year_ago()):
-            text, delta = change(cell, self.kpis.cell(kpi, other), target.unit)
+            partial = period.end > self.serving.as_of
+            text, delta = change(cell, self.kpis.cell(kpi, other), target.unit, partial)
             row.append(TableCell(text, align="right", color=_tone(_good(delta, target.direction))))
         return row if with_status else row[:3] + row[4:]
 
@@ -461,10 +471,10 @@ class _Deck:
             self.kpis.cell(kpi, p).suppressed for p in (period.prior(), period.year_ago())
         ):
             notes.add(SUPPRESSION_NOTE)
-        if period.is_quarter and is_median(kpi):
+        if period.months > 1 and is_median(kpi):
             notes.add(
-                "A quarter shows no median: medians are published per month and cannot "
-                "be combined (see the monthly chart)."
+                f"A {'quarter' if period.is_quarter else 'year'} shows no median: medians are "
+                "published per month and cannot be combined (see the monthly chart)."
             )
         if kpi == "net_collection_rate" and period != self.period:
             notes.add(
@@ -677,6 +687,36 @@ class _Deck:
                 )
         fig.update_layout(xaxis={"type": "category"})
         return fig
+
+
+# The data-quality slide in a board member's words: no file or column names.
+_ENTITY_WORDS = {
+    "appointments": "appointments",
+    "provider_slots": "schedule slots",
+    "charges": "charge lines",
+    "claims": "claims",
+    "transactions": "payments or denials",
+    "payers": "payers",
+    "timesheets": "timesheet rows",
+    "staff": "staff records",
+    "gl_expenses": "ledger lines",
+    "budget": "budget lines",
+    "locations": "locations",
+    "providers": "providers",
+}
+_SOURCE_WORDS = {
+    "scheduling": "Scheduling system",
+    "billing": "Billing system",
+    "hr": "Payroll and HR",
+    "finance": "General ledger and budget",
+    "reference": "Practice reference lists",
+}
+_CHECK_WORDS = {
+    "orphan rows": "rows that point to a record that was never delivered (left out)",
+    "wait-time rule violations": "visit times out of order (left out of the wait times)",
+    "charge lines with an unmatched CPT code": "charge lines with a procedure code that has "
+    "no work RVU (counted at zero)",
+}
 
 
 def _header(text: str, align: str = "left") -> TableCell:
