@@ -36,6 +36,7 @@ EVENTS = frozenset(
         "page_view",
         "download",
         "deck_build",
+        "commentary_saved",
         "access_denied",
     }
 )

@@ -21,6 +21,7 @@ from pptx.util import Inches
 from dashboards.access import audit, policy
 from dashboards.access.principal import AccessDenied, current
 from dashboards.reports import charts
+from dashboards.reports.commentary import read_commentary
 from dashboards.reports.figures import SMALL_CELL, KpiTable, is_median
 from dashboards.reports.formatting import (
     DASH,
@@ -138,7 +139,7 @@ def build_deck(serving_path: Path, period: Period, out: Path, options: DeckOptio
         raise ValueError(f"{period.code} starts after the data's as-of date {serving.as_of}")
     out.parent.mkdir(parents=True, exist_ok=True)
     pptx_path, pdf_path = out.with_name(out.name + ".pptx"), out.with_name(out.name + ".pdf")
-    deck = _Deck(serving, period, options)
+    deck = _Deck(serving, period, options, serving_path.parent)
     with charts.chart_renderer() as renderer:
         deck.write(renderer)
     deck.layout.save(pptx_path)
@@ -156,8 +157,11 @@ def build_deck(serving_path: Path, period: Period, out: Path, options: DeckOptio
 
 
 class _Deck:
-    def __init__(self, serving: Serving, period: Period, options: DeckOptions):
+    def __init__(
+        self, serving: Serving, period: Period, options: DeckOptions, home: Path | None = None
+    ):
         self.serving = serving
+        self.home = home
         self.period = period
         self.options = options
         self.kpis = KpiTable(serving.kpis)
@@ -178,6 +182,7 @@ class _Deck:
     def write(self, renderer: charts.ChartRenderer) -> None:
         self.title_slide()
         self.executive_summary()
+        self.commentary()
         self.section("Access and patient flow", ACCESS_KPIS, self.access_chart(renderer))
         self.section("Provider productivity", PRODUCTIVITY_KPIS, self.productivity_chart(renderer))
         self.section("Revenue cycle", REVENUE_KPIS, self.aging_chart(renderer))
@@ -252,6 +257,14 @@ class _Deck:
                 "shown for a partial period, nor a percent against a zero or negative base."
             ],
         )
+
+    def commentary(self) -> None:
+        """The manager's words on the period (dashboards/reports/commentary.py), if any."""
+        text = read_commentary(self.home, self.period.code) if self.home else ""
+        if not text:
+            return
+        slide = self.layout.slide("Manager's commentary", self.period_text)
+        self.layout.text(slide, "body", text, MARGIN, BODY_TOP, CONTENT_W, Inches(4.9), 20, 11)
 
     def section(self, title: str, kpis: list[tuple[str, str]], chart_png: bytes) -> None:
         prior = self.period.prior()
