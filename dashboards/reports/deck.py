@@ -411,8 +411,8 @@ class _Deck:
             .sort("rows", "entity", "column_name", descending=[True, False, False])
         )
         where = "; ".join(
-            f"{r['rows']:,} {_ENTITY_WORDS.get(r['entity'], r['entity'].replace('_', ' '))} "
-            f"with an unreadable {r['column_name'].replace('_', ' ')}"
+            f"{_ENTITY_WORDS.get(r['entity'], r['entity'].replace('_', ' '))}: {r['rows']:,} "
+            f"with an unreadable {_column_words(r['column_name'])}"
             for r in rejected.head(4).iter_rows(named=True)
         )
         checks = "; ".join(
@@ -730,6 +730,21 @@ _CHECK_WORDS = {
     "charge lines with an unmatched CPT code": "charge lines with a procedure code that has "
     "no work RVU (counted at zero)",
 }
+
+
+def _column_words(column: str) -> str:
+    """`cancelled_at` reads "cancellation time", `charge_amount` "charge amount"."""
+    known = {
+        "cancelled_at": "cancellation time",
+        "scheduled_start": "scheduled start time",
+        "checked_in_at": "check-in time",
+        "service_date": "service date",
+    }
+    if column in known:
+        return known[column]
+    return column.removesuffix("_at").replace("_", " ") + (
+        " time" if column.endswith("_at") else ""
+    )
 
 
 def _header(text: str, align: str = "left") -> TableCell:

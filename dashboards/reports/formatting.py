@@ -92,7 +92,10 @@ def change(
     if unit in _SHARE_UNITS:
         return _minus(f"{delta * 100:+.1f} pp"), delta
     if unit in {"days", "minutes"}:
-        return _minus(f"{delta:+,.1f} {'days' if unit == 'days' else 'min'}"), delta
+        word = "days" if unit == "days" else "min"
+        if round(delta, 1) == 0:  # not "−0.0 days"
+            return f"0.0 {word}", 0.0
+        return _minus(f"{delta:+,.1f} {word}"), delta
     if before.value <= 0 or current.value < 0:
         if unit.startswith("money"):
             return ("+" if delta >= 0 else "−") + money(abs(delta)), delta
