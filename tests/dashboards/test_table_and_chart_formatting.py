@@ -131,3 +131,20 @@ def test_counts_are_never_read_as_months_and_months_get_month_ticks():
     trend = over_time(months, "Visits by month", "visits")
     assert trend.layout.xaxis.tickformat == "%b %Y"
     assert trend.layout.xaxis.nticks == 6  # twelve month names do not fit a half-width chart
+
+
+def test_every_data_quality_table_converts_to_arrow_as_shown(dashboard_home):
+    """Streamlit hands a table to Arrow; a column mixing "–" text with dates or numbers
+    failed there and logged an ArrowTypeError per table (freshness, wait violations)."""
+    import duckdb
+    import pyarrow as pa
+
+    from dashboards.components import _dates_without_midnight
+    from dashboards.query import DQ_TABLES
+
+    with duckdb.connect(str(dashboard_home.serving), read_only=True) as con:
+        for name in sorted(DQ_TABLES):
+            frame = con.sql(f"select * from marts.{name}").df()
+            shown = _dates_without_midnight(frame)
+            assert pa.Table.from_pandas(shown).num_rows == len(frame), name
+            column_config(shown)  # every column gets a header and a format
