@@ -189,8 +189,10 @@ def run(
     if missing:
         console.print(f"[red]error:[/red] inbox folder not found: {', '.join(missing)}")
         raise typer.Exit(2)
-    _progress("parsing the dbt project")
-    ensure_static_manifest()
+    # A first parse takes most of a minute: a spinner says the run is alive meanwhile.
+    with console.status("parsing the dbt project (a first parse takes about a minute)"):
+        ensure_static_manifest()
+    _progress("parsed the dbt project")
     _use_dagster_home(practice_home.dagster_home)
 
     from pipelines.definitions import ASSETS, resources
