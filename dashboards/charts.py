@@ -3,6 +3,10 @@ and on a projector (large type, few gridlines, horizontal legends)."""
 
 from __future__ import annotations
 
+import textwrap
+from datetime import date
+
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -10,6 +14,8 @@ from dashboards.formatting import currency
 
 FONT_SIZE = 15
 HEIGHT = 380
+VALUE_TICKS = 6  # at most this many ticks on a value axis: they never crowd a narrow column
+LABEL_WIDTH = 28  # characters per line of a category label before it wraps
 # Plotly's colour-blind-safe qualitative palette (px.colors.qualitative.Safe): distinct on a
 # projector too.
 COLORS = [
@@ -36,6 +42,20 @@ def unit_title(unit: str | None) -> str:
     }.get(unit or "", unit or "")
 
 
+def numbers(values: pd.Series) -> pd.Series:
+    """Values as floats. A column holding None arrives from DuckDB as objects, and Plotly
+    draws objects on a category axis: one tick per distinct value, smeared into a band."""
+    return pd.to_numeric(values, errors="coerce").astype(float)
+
+
+def wrap_label(text: str, width: int = LABEL_WIDTH) -> str:
+    """A long category label on up to two lines (Plotly breaks lines at <br>)."""
+    lines = textwrap.wrap(str(text), width) or [""]
+    if len(lines) > 2:
+        lines = [lines[0], textwrap.shorten(" ".join(lines[1:]), width, placeholder="…")]
+    return "<br>".join(lines)
+
+
 def _style(fig: go.Figure, title: str, unit: str | None, height: int = HEIGHT) -> go.Figure:
     fig.update_layout(
         title={"text": title, "font": {"size": FONT_SIZE + 3}},
@@ -46,16 +66,30 @@ def _style(fig: go.Figure, title: str, unit: str | None, height: int = HEIGHT) -
         hovermode="x unified",
         colorway=COLORS,
     )
-    fig.update_yaxes(title=unit_title(unit), rangemode="tozero", **axis_format(unit))
-    fig.update_xaxes(title=None)
+    fig.update_yaxes(
+        title=unit_title(unit),
+        rangemode="tozero",
+        type="linear",
+        nticks=VALUE_TICKS,
+        automargin=True,
+        **axis_format(unit),
+    )
+    fig.update_xaxes(title=None, automargin=True)
     if _monthly(fig):
-        fig.update_xaxes(tickformat="%b %Y", dtick="M1" if _points(fig) <= 12 else "M3")
+        # A tick per month only while they fit (a half-width chart holds about six).
+        if _points(fig) <= VALUE_TICKS:
+            fig.update_xaxes(tickformat="%b %Y", dtick="M1")
+        else:
+            fig.update_xaxes(tickformat="%b %Y", nticks=VALUE_TICKS)
     return fig
 
 
 def _monthly(fig: go.Figure) -> bool:
     """Month-grain figures get month names on the axis, not the day Plotly picks."""
     values = [x for trace in fig.data for x in (trace.x if trace.x is not None else ())]
+    # Only dates: numbers (a horizontal bar's values) would parse as days of January 1970.
+    if not values or not all(isinstance(v, (date, pd.Timestamp, np.datetime64)) for v in values):
+        return False
     days = pd.to_datetime(pd.Series(values), errors="coerce", format="mixed")
     return bool(len(days)) and days.notna().all() and (days.dt.day == 1).all()
 
@@ -86,7 +120,7 @@ def over_time(
             fig.add_trace(
                 go.Scatter(
                     x=part["period_start"],
-                    y=part["value"],
+                    y=numbers(part["value"]),
                     name=name,
                     mode="lines+markers",
                     line={"color": color},
@@ -97,7 +131,7 @@ def over_time(
             fig.add_trace(
                 go.Bar(
                     x=part["period_start"],
-                    y=part["value"],
+                    y=numbers(part["value"]),
                     name=name,
                     marker_color=color,
                     showlegend=series is not None,
@@ -105,7 +139,7 @@ def over_time(
             )
     if band and (band[0] is not None or band[1] is not None):
         low = band[0] if band[0] is not None else 0
-        high = band[1] if band[1] is not None else data["value"].max()
+        high = band[1] if band[1] is not None else numbers(data["value"]).max()
         fig.add_hrect(
             y0=low,
             y1=high,
@@ -134,7 +168,7 @@ def stacked(
             fig.add_trace(
                 go.Bar(
                     x=parts[name][x],
-                    y=parts[name][y],
+                    y=numbers(parts[name][y]),
                     name=name,
                     marker_color=COLORS[index % len(COLORS)],
                 )
@@ -158,8 +192,8 @@ def bars(
         if horizontal:
             fig.add_trace(
                 go.Bar(
-                    x=part[y],
-                    y=part[x],
+                    x=numbers(part[y]),
+                    y=part[x].map(wrap_label),
                     name=name,
                     orientation="h",
                     marker=marker,
@@ -168,12 +202,33 @@ def bars(
             )
         else:
             fig.add_trace(
-                go.Bar(x=part[x], y=part[y], name=name, marker=marker, showlegend=color is not None)
+                go.Bar(
+                    x=part[x],
+                    y=numbers(part[y]),
+                    name=name,
+                    marker=marker,
+                    showlegend=color is not None,
+                )
             )
     if horizontal:
-        fig = _style(fig, title, None, height=max(HEIGHT, 32 * len(data) + 120))
-        fig.update_xaxes(title=unit_title(unit), **axis_format(unit))
-        fig.update_yaxes(autorange="reversed", title=None, tickformat=None, rangemode="normal")
+        lines = sum(wrap_label(v).count("<br>") + 1 for v in data[x])
+        fig = _style(fig, title, None, height=max(HEIGHT, 24 * lines + 12 * len(data) + 120))
+        fig.update_xaxes(
+            title=unit_title(unit),
+            type="linear",
+            rangemode="tozero",
+            nticks=VALUE_TICKS,
+            **axis_format(unit),
+        )
+        fig.update_yaxes(
+            type="category",
+            autorange="reversed",
+            title=None,
+            tickformat=None,
+            rangemode="normal",
+            nticks=None,
+            tickprefix=None,
+        )
         fig.update_layout(hovermode="closest")
         return fig
     return _style(fig, title, unit)
@@ -196,17 +251,26 @@ def heatmap(data: pd.DataFrame, value: str, title: str) -> go.Figure:
         )
     )
     fig = _style(fig, title, None)
-    fig.update_yaxes(autorange="reversed", rangemode="normal", tickformat=None, title=None)
+    fig.update_yaxes(
+        type="category", autorange="reversed", rangemode="normal", tickformat=None, title=None
+    )
+    fig.update_xaxes(type="category", nticks=12)
     fig.update_layout(hovermode="closest")
     return fig
 
 
-def peers(data: pd.DataFrame, selected: str | None, title: str, unit: str | None) -> go.Figure:
+def peers(
+    data: pd.DataFrame,
+    selected: str | None,
+    title: str,
+    unit: str | None,
+    label: str | None = None,
+) -> go.Figure:
     """Every provider's value as an unlabelled dot on a box; only the chosen one is named."""
     fig = go.Figure()
     fig.add_trace(
         go.Box(
-            x=data["value"],
+            x=numbers(data["value"]),
             name="peers",
             boxpoints="all",
             jitter=0.4,
@@ -222,18 +286,28 @@ def peers(data: pd.DataFrame, selected: str | None, title: str, unit: str | None
         if not mine.empty:
             fig.add_trace(
                 go.Scatter(
-                    x=mine["value"],
+                    x=numbers(mine["value"]),
                     y=["peers"],
                     mode="markers+text",
                     marker={"color": COLORS[0], "size": 18, "symbol": "diamond"},
-                    text=[selected],
+                    text=[label or selected],
                     textposition="top center",
-                    name=selected,
+                    cliponaxis=False,
+                    name=label or selected,
                 )
             )
     fig = _style(fig, title, None, height=220)
-    fig.update_xaxes(title=unit_title(unit), **axis_format(unit))
-    fig.update_yaxes(showticklabels=False, title=None, rangemode="normal", tickformat=None)
+    fig.update_xaxes(
+        title=unit_title(unit), type="linear", nticks=VALUE_TICKS - 1, **axis_format(unit)
+    )
+    fig.update_yaxes(
+        type="category",
+        showticklabels=False,
+        title=None,
+        rangemode="normal",
+        tickformat=None,
+        tickprefix=None,
+    )
     fig.update_layout(showlegend=False, hovermode="closest", margin={"t": 50, "b": 10})
     return fig
 
@@ -259,7 +333,7 @@ def forecast(
         )
     )
     fig.add_trace(
-        go.Bar(x=actual["month"], y=actual["value"], name="actual", marker_color=COLORS[0])
+        go.Bar(x=actual["month"], y=numbers(actual["value"]), name="actual", marker_color=COLORS[0])
     )
     fig.add_trace(
         go.Scatter(

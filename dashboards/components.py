@@ -13,11 +13,11 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboards import query
+from dashboards import formatting, query
 from dashboards.access import AccessDenied, Principal, audit, current, policy, signin
 from dashboards.bands import Target
 from dashboards.filters import Filters, period_label
-from dashboards.formatting import NULL
+from dashboards.formatting import NULL, column_unit, excel_format, number_format
 from dashboards.safe_text import md
 from pipelines.lake import Home
 
@@ -34,13 +34,65 @@ _XLSX_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False}
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def to_xlsx(data: pd.DataFrame, sheet: str = "data") -> bytes:
+def to_xlsx(
+    data: pd.DataFrame, sheet: str = "data", units: dict[str, str | None] | None = None
+) -> bytes:
+    """The rows as a spreadsheet: the same headers and number formats as the page's table
+    (the CSV keeps the raw column names for scripts)."""
     buffer = io.BytesIO()
+    data = _dates_without_midnight(data)
     with pd.ExcelWriter(
         buffer, engine="xlsxwriter", engine_kwargs={"options": _XLSX_OPTIONS}
     ) as writer:
-        data.to_excel(writer, sheet_name=sheet[:31], index=False)
+        data.rename(columns=formatting.header).to_excel(writer, sheet_name=sheet[:31], index=False)
+        book, worksheet = writer.book, writer.sheets[sheet[:31]]
+        for index, column in enumerate(data.columns):
+            values = data[column]
+            longest = max((len(str(v)) for v in values.head(200)), default=0)
+            width = min(60, max(len(formatting.header(column)), longest, 8))
+            cell = None
+            if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+                unit = (units or {}).get(column, column_unit(column))
+                cell = book.add_format({"num_format": excel_format(unit, _integer(values))})
+            worksheet.set_column(index, index, width + 2, cell)
     return buffer.getvalue()
+
+
+def _integer(values: pd.Series) -> bool:
+    return pd.api.types.is_integer_dtype(values) or bool(
+        (values.dropna() == values.dropna().round()).all()
+    )
+
+
+def column_config(
+    data: pd.DataFrame, units: dict[str, str | None] | None = None, help_by_column=None
+) -> dict:
+    """Per column: a human header, the unit's number format, dates as dates, and long text
+    given room (the one place a table's look is decided)."""
+    config = {}
+    help_by_column = help_by_column or {}
+    for column in data.columns:
+        values = data[column]
+        title = formatting.header(str(column))
+        help_text = help_by_column.get(column)
+        if pd.api.types.is_bool_dtype(values):
+            config[column] = st.column_config.CheckboxColumn(title, help=help_text)
+        elif pd.api.types.is_numeric_dtype(values):
+            unit = (units or {}).get(column, column_unit(str(column)))
+            config[column] = st.column_config.NumberColumn(
+                title, help=help_text, format=number_format(unit, _integer(values))
+            )
+        elif pd.api.types.is_datetime64_any_dtype(values):
+            config[column] = st.column_config.DatetimeColumn(
+                title, help=help_text, format="D MMM YYYY, HH:mm"
+            )
+        elif values.map(lambda v: hasattr(v, "isoformat")).any():
+            config[column] = st.column_config.DateColumn(title, help=help_text, format="D MMM YYYY")
+        else:
+            longest = values.astype(str).str.len().max() if len(values) else 0
+            width = "large" if longest > 40 else "medium" if longest > 14 else None
+            config[column] = st.column_config.TextColumn(title, help=help_text, width=width)
+    return config
 
 
 def _inert(value: object) -> object:
@@ -108,7 +160,7 @@ def _audited(
     return build(data)
 
 
-def downloads(data: pd.DataFrame, name: str) -> None:
+def downloads(data: pd.DataFrame, name: str, units: dict[str, str | None] | None = None) -> None:
     """CSV and XLSX of exactly the rows behind a table or chart (raw values, not text),
     each recorded in the audit log when it is downloaded.
 
@@ -131,7 +183,7 @@ def downloads(data: pd.DataFrame, name: str) -> None:
     )
     row.download_button(
         "XLSX",
-        partial(_audited, partial(to_xlsx, sheet=slug), data, name, "xlsx", *who),
+        partial(_audited, partial(to_xlsx, sheet=slug, units=units), data, name, "xlsx", *who),
         file_name=f"{slug}.xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         key=f"xlsx_{slug}",
@@ -147,25 +199,30 @@ def table(
     raw: pd.DataFrame | None = None,
     help_by_column: dict[str, str] | None = None,
     height: int | None = None,
+    units: dict[str, str | None] | None = None,
 ) -> None:
-    """A formatted table; downloads carry `raw` (the unformatted rows) when given."""
+    """A table with human headers and every number in its unit (`units` names a column's
+    unit where its name does not tell; see formatting.column_unit). Nulls read "–".
+    Downloads carry `raw` (the unformatted rows) when given, else the same rows."""
     st.markdown(f"**{md(name)}**")
     if shown.empty:
         st.info("Nothing to show for this selection.")
         return
-    shown = _nulls_as_dash(_dates_without_midnight(shown))
-    config = {
-        column: st.column_config.Column(help=text)
-        for column, text in (help_by_column or {}).items()
-    }
+    shown = _dates_without_midnight(shown)
+    wraps = any(
+        shown[c].astype(str).str.len().max() > 60 for c in shown.select_dtypes(exclude="number")
+    )
     st.dataframe(
         shown,
         hide_index=True,
-        column_config=config,
+        column_config=column_config(shown, units, help_by_column),
         width="stretch",
         height=height or "auto",
+        placeholder=NULL,
+        # Long text (rejection reasons, file errors) wraps onto a second line.
+        row_height=56 if wraps else None,
     )
-    downloads(shown if raw is None else raw, name)
+    downloads(shown if raw is None else raw, name, units)
 
 
 def _dates_without_midnight(data: pd.DataFrame) -> pd.DataFrame:
@@ -178,25 +235,39 @@ def _dates_without_midnight(data: pd.DataFrame) -> pd.DataFrame:
     return data
 
 
-def _nulls_as_dash(data: pd.DataFrame) -> pd.DataFrame:
-    for column in data.columns[data.isna().any()]:
-        data[column] = data[column].astype(object).where(data[column].notna(), NULL)
-    return data
+# Source files in a practice manager's words, and whether their KPIs are cost KPIs (a role
+# that reads no cost is not warned about payroll or the ledger).
+SOURCES = {
+    "appointments": ("the scheduler's appointments", False),
+    "provider_slots": ("the scheduler's template slots", False),
+    "charges": ("billing charges", False),
+    "claims": ("billing claims", False),
+    "transactions": ("payments and denials", False),
+    "payers": ("the payer list", False),
+    "timesheets": ("payroll timesheets", True),
+    "staff": ("the staff roster", True),
+    "gl_expenses": ("the general ledger", True),
+    "budget": ("the budget", True),
+}
 
 
 def partial_sources_warning(last_day: date) -> None:
-    """Say which sources end before the period does, so a dip is not read as real."""
+    """Say which sources end before the period does, so a dip is not read as real; only
+    the sources behind KPIs the reader's role sees."""
     fresh = query.dq_table("dq_freshness")
     covered = pd.to_datetime(fresh["latest_data_date"])
     # Ledger files carry a month per row: a month's row covers the whole month.
     monthly = fresh["entity"].isin(["gl_expenses", "budget"])
     covered = covered.where(~monthly, covered + pd.offsets.MonthEnd(0))
     stale = fresh[covered.notna() & (covered < pd.Timestamp(last_day))]
+    if not policy.may_see_costs(current()):
+        stale = stale[~stale["entity"].map(lambda e: SOURCES.get(e, (e, False))[1])]
     if not stale.empty:
         st.warning(
             "Some sources end before this period does, so their KPIs are partial: "
             + "; ".join(
-                f"{row.entity} up to {pd.Timestamp(row.latest_data_date):%d %b}"
+                f"{SOURCES.get(row.entity, (row.entity, False))[0]} up to "
+                f"{pd.Timestamp(row.latest_data_date):%d %b}"
                 for row in stale.itertuples()
             )
             + "."

@@ -109,11 +109,9 @@ def fmt(value, unit: str | None) -> str:
             return f"{sign}{currency()}{amount / 1_000_000:.2f}M"
         if amount >= 10_000:
             return f"{sign}{currency()}{amount / 1_000:.1f}k"
-        return (
-            f"{sign}{currency()}{amount:,.2f}"
-            if amount < 100
-            else f"{sign}{currency()}{amount:,.0f}"
-        )
+        # Whole amounts, cents only per visit: "$0.00" beside "$145" read as two formats.
+        decimals = 2 if unit == "money per visit" else 0
+        return f"{sign}{currency()}{amount:,.{decimals}f}"
     suffix = _UNIT_SUFFIX.get(unit or "", "")
     if unit in ("visits",) or (abs(value) >= 100 and unit not in ("days", "minutes")):
         return f"{value:,.0f}{suffix}"
@@ -132,3 +130,147 @@ def fmt_delta(delta, unit: str | None) -> str | None:
 
 def format_column(values: pd.Series, unit: str | None) -> pd.Series:
     return values.map(lambda v: fmt(v, unit))
+
+
+# -- tables: one header and one number format per column ---------------------------------
+
+# Raw column names of the marts and query results, as a practice manager reads them.
+HEADERS: dict[str, str] = {
+    "period_start": "Period",
+    "scope_id": "Who",
+    "kpi": "KPI",
+    "value": "Value",
+    "numerator": "Numerator",
+    "denominator": "Denominator",
+    "payer_id": "Payer ID",
+    "payer_name": "Payer",
+    "financial_class": "Financial class",
+    "claims_responded": "Claims answered",
+    "claims_denied": "Claims denied",
+    "open_claims": "Open claims",
+    "ar_balance": "A/R balance",
+    "cpt_code": "CPT code",
+    "charge_lines": "Charge lines",
+    "gross_charges": "Gross charges",
+    "work_rvus": "Work RVUs",
+    "units": "Units",
+    "modifier": "Modifier",
+    "line": "Budget line",
+    "actual": "Actual",
+    "budget": "Budget",
+    "variance": "Variance",
+    "delivery_id": "Delivery",
+    "source": "Source",
+    "entity": "File type",
+    "file_name": "File",
+    "source_file": "File",
+    "source_line": "Line",
+    "received_at": "Received (UTC)",
+    "last_received_at": "Last file received (UTC)",
+    "latest_data_date": "Newest data",
+    "last_delivery_id": "Last delivery",
+    "first_delivery_id": "First delivery",
+    "deliveries": "Deliveries",
+    "failed_deliveries": "Failed deliveries",
+    "mode": "Mode",
+    "status": "Status",
+    "rows_received": "Rows received",
+    "rows_loaded": "Rows loaded",
+    "rows_rejected": "Rows rejected",
+    "rows_duplicate_key": "Repeated keys",
+    "rows_balance": "Balances",
+    "error": "Error",
+    "column_name": "Column",
+    "reason": "Reason",
+    "rejections": "Rejected rows",
+    "files": "Files",
+    "record_key": "Record",
+    "reference_column": "Refers by",
+    "referenced_entity": "Refers to",
+    "missing_value": "Missing reference",
+    "appointment_id": "Appointment",
+    "provider_id": "Provider",
+    "rendering_provider_id": "Provider",
+    "location_id": "Location",
+    "scheduled_date": "Date",
+    "service_date": "Service date",
+    "interval_kind": "Interval",
+    "started_at": "Started",
+    "ended_at": "Ended",
+    "minutes": "Minutes",
+    "violation_reason": "Why it was left out",
+    "intervals": "Intervals",
+    "charge_id": "Charge",
+    "claim_id": "Claim",
+    "carc_code": "CARC code",
+    "denials": "Denials",
+    "claims": "Claims",
+    "visits": "Visits",
+    "band": "Target",
+}
+
+_MONEY_COLUMNS = {
+    "ar_balance", "gross_charges", "actual", "budget", "variance", "payments",
+    "charge_amount", "labor_cost", "non_labor_cost", "operating_cost", "operating_margin",
+}  # fmt: skip
+
+
+def _is_kpi(column: str) -> bool:
+    """A published KPI name (the catalog is read for the signed-in reader only)."""
+    from dashboards import query
+    from dashboards.access.principal import AccessDenied
+
+    try:
+        return query.catalog().knows(column)
+    except AccessDenied:  # no reader bound: an export built outside a page
+        return False
+
+
+def header(column: str) -> str:
+    """A column's title: the known wording, a KPI's label, else the words of its name."""
+    if column in HEADERS:
+        return HEADERS[column]
+    if column.startswith("payer_mix_") or _is_kpi(column):
+        return label(column)
+    text = column.replace("_", " ").strip()
+    return text[:1].upper() + text[1:]
+
+
+def column_unit(column: str) -> str | None:
+    """The unit a raw column's numbers are in, from its name (None: a plain count)."""
+    if column in _MONEY_COLUMNS:
+        return "money"
+    if column.endswith(("_rate", "_share")):
+        return "share"
+    if column.endswith("_days"):
+        return "days"
+    if column.endswith(("_min", "minutes")) or "_min_" in column:
+        return "minutes"
+    return None
+
+
+def number_format(unit: str | None, integer: bool = False) -> str:
+    """Streamlit's column format for a unit (its dataframe draws the numbers itself,
+    so sorting stays numeric)."""
+    if unit in ("share", "share per year"):
+        return "percent"
+    if unit in ("money", "money per visit"):
+        return {"$": "dollar", "€": "euro", "¥": "yen"}.get(currency(), "localized")
+    if unit == "days":
+        return "%.1f d"
+    if unit == "minutes":
+        return "%.1f min"
+    return "localized" if integer else "%.1f"
+
+
+def excel_format(unit: str | None, integer: bool = False) -> str:
+    """The same number format for a spreadsheet cell."""
+    if unit in ("share", "share per year"):
+        return "0.0%"
+    if unit in ("money", "money per visit"):
+        return f'"{currency()}"#,##0.00'
+    if unit == "days":
+        return '0.0" d"'
+    if unit == "minutes":
+        return '0.0" min"'
+    return "#,##0" if integer else "#,##0.0"

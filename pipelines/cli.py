@@ -50,6 +50,10 @@ AsOfOption = Annotated[
     str | None,
     typer.Option("--as-of", help="YYYY-MM-DD; default: the billing system's last posting day."),
 ]
+VerboseOption = Annotated[
+    bool,
+    typer.Option("--verbose", "-v", help="Show Dagster's and dbt's own lines as they come."),
+]
 EngineOption = Annotated[
     Engine,
     typer.Option("--engine", help="dbt target that builds the marts (docs/spark.md)."),
@@ -279,6 +283,7 @@ def run(
     config: ConfigOption = None,
     as_of: AsOfOption = None,
     engine: EngineOption = Engine.duckdb,
+    verbose: VerboseOption = False,
 ) -> None:
     """Land, build and publish through Dagster: the weekly job, run once now."""
     from pipelines.home_lock import home_lock
@@ -296,7 +301,7 @@ def run(
     # naming this one, before it touches Dagster's storage (two runs initialising one
     # home's Dagster database at once left two alembic heads) or lands anything.
     with home_lock(practice_home.root):
-        _run_pipeline(practice_home, folders, config, as_of, engine)
+        _run_pipeline(practice_home, folders, config, as_of, engine, verbose)
 
 
 def _run_pipeline(
@@ -305,13 +310,18 @@ def _run_pipeline(
     config: Path | None,
     as_of: str | None,
     engine: Engine,
+    verbose: bool,
 ) -> None:
-    from dagster import DagsterInstance, materialize
+    from dagster import DagsterInstance, Definitions, define_asset_job
 
     from pipelines.build import ensure_static_manifest
+    from pipelines.cli_dashboard import hint
+    from pipelines.cli_progress import print_tail, run_display
 
-    _progress("parsing the dbt project")
-    ensure_static_manifest()
+    # A first parse takes most of a minute: a spinner says the run is alive meanwhile.
+    with console.status("parsing the dbt project (a first parse takes about a minute)"):
+        ensure_static_manifest()
+    _progress("parsed the dbt project")
     _use_dagster_home(practice_home.dagster_home)
 
     from pipelines.definitions import ASSETS, resources
@@ -326,23 +336,39 @@ def _run_pipeline(
     )
     _progress(f"running the pipeline for {practice_home.root}")
     before = _committed_ids(practice_home)
-    result = materialize(
-        ASSETS,
-        resources=resources(clinicops),
-        instance=DagsterInstance.get(),
-        run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
-        raise_on_error=False,
-    )
+    log_path = practice_home.root / "logs" / "run.log"
+    with run_display(log_path, console, verbose) as (loggers, run_config, display):
+        # What dagster.materialize does, with our loggers on the run.
+        defs = Definitions(
+            assets=ASSETS,
+            resources=resources(clinicops),
+            jobs=[define_asset_job("__ephemeral_asset_job__")],
+            loggers=loggers,
+        )
+        result = defs.resolve_job_def("__ephemeral_asset_job__").execute_in_process(
+            run_config=run_config, instance=DagsterInstance.get(), raise_on_error=False
+        )
+        if display:
+            display.ok = result.success
     if not result.success:
+        print_tail(display, console, log_path)
         cause = _operator_cause(result)
         if cause:
             console.print(f"[red]error:[/red] {escape(cause)}; nothing new was published")
         else:
-            console.print("[red]the run failed; nothing new was published (see the log above)")
+            console.print(
+                "[red]the run failed; nothing new was published "
+                + ("(see the log above)" if verbose else f"(whole log: {log_path})")
+            )
         raise typer.Exit(1)
     refused = _run_summary(practice_home, before, folders, _config(config))
     console.print(f"[green]done:[/green] serving file {practice_home.serving}")
-    console.print(f"open the asset graph: clinicops ui --home {practice_home.root}")
+    if not verbose:
+        console.print(f"[dim]Dagster's and dbt's lines: {log_path} (or run with --verbose)[/dim]")
+    console.print(
+        f"open the asset graph: {hint('clinicops ui')} --home {practice_home.root}; "
+        f"the dashboards: {hint('clinicops dashboard')} --home {practice_home.root}"
+    )
     if refused:
         from pipelines.cli_landing import EXIT_REFUSED
 
@@ -511,10 +537,54 @@ def ui(
     config: ConfigOption = None,
     port: int = 3000,
 ) -> None:
-    """Open Dagster's UI (asset graph, runs, checks) for a practice home."""
+    """Open Dagster's UI (asset graph, runs, checks) for a practice home. Its schedule and
+    inbox sensor stay off here unless switched on in the UI; `clinicops serve` runs them."""
+    from pipelines.cli_dashboard import hint, require_free_port
+
+    require_free_port(port, "Dagster UI")
+    _dagster_env(home, inbox, config, automation=False)
+    console.print(
+        f"[green]Dagster UI:[/green] http://127.0.0.1:{port} (Ctrl+C stops it). The weekly "
+        f"schedule and the inbox sensor are off here; `{hint('clinicops serve')} --home "
+        f"{home.resolve()}` runs them."
+    )
+    _exec_dagster("dagster", ["dev", "--host", "127.0.0.1", "--port", str(port)])
+
+
+@app.command()
+def serve(
+    home: HomeOption = DEFAULT_HOME,
+    inbox: InboxOption = None,
+    config: ConfigOption = None,
+    with_ui: Annotated[
+        bool, typer.Option("--ui", help="Also serve Dagster's UI on 127.0.0.1:--port.")
+    ] = False,
+    port: int = 3000,
+) -> None:
+    """Run the weekly schedule (Monday 05:00 practice time) and the inbox sensor until
+    Ctrl+C: Dagster's daemon with both switched on."""
+    from pipelines.cli_dashboard import require_free_port
+
+    if with_ui:
+        require_free_port(port, "Dagster UI")
+    _dagster_env(home, inbox, config, automation=True)
+    console.print(
+        "[green]scheduling:[/green] the weekly run (Monday 05:00 practice time) and the inbox "
+        "sensor (every minute) are on"
+        + (f"; Dagster UI on http://127.0.0.1:{port}" if with_ui else "")
+        + " (Ctrl+C stops them)."
+    )
+    if with_ui:  # `dagster dev` runs the daemon beside the webserver
+        _exec_dagster("dagster", ["dev", "--host", "127.0.0.1", "--port", str(port)])
+    _exec_dagster("dagster-daemon", ["run"])
+
+
+def _dagster_env(home: Path, inbox, config, automation: bool) -> None:
+    """What pipelines/definitions.py reads when Dagster loads it for this practice."""
     from dagster import DagsterInstance
 
     from pipelines.build import ensure_static_manifest
+    from pipelines.defs.automation import AUTOMATION_ENV
     from pipelines.home_lock import home_lock
 
     practice_home = Home(home.resolve())
@@ -527,20 +597,13 @@ def ui(
         str(p.resolve()) for p in (inbox or DEFAULT_INBOXES)
     )
     os.environ["CLINICOPS_CONFIG"] = str(config.resolve()) if config else ""
-    dagster = Path(sys.executable).with_name("dagster")
-    os.execv(
-        str(dagster),
-        [
-            str(dagster),
-            "dev",
-            "-m",
-            "pipelines.definitions",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-    )
+    os.environ[AUTOMATION_ENV] = "on" if automation else ""
+
+
+def _exec_dagster(program: str, args: list[str]) -> None:
+    sys.stderr.flush()
+    executable = Path(sys.executable).with_name(program)
+    os.execv(str(executable), [str(executable), *args, "-m", "pipelines.definitions"])
 
 
 def _require_pseudonym_key(home: Home) -> None:

@@ -9,7 +9,10 @@ serves the bundled sample, makes local keys and one user per role instead.
 
 from __future__ import annotations
 
+import errno
 import os
+import socket
+import subprocess
 import sys
 from importlib.util import find_spec
 from pathlib import Path
@@ -35,6 +38,33 @@ ConfigOption = Annotated[
     Path | None,
     typer.Option("--config", help="Practice configuration file with the users (access:)."),
 ]
+
+
+def hint(command: str) -> str:
+    """A command as the user can type it: under `uv run` the `clinicops` script is not on
+    PATH, so the hint carries the same prefix (uv sets `UV` in what it runs)."""
+    return f"uv run {command}" if os.environ.get("UV") else command
+
+
+def port_in_use(port: int, host: str = HOST) -> bool:
+    """Whether something already listens on host:port (we bind to find out, so a port
+    held by a server that does not answer yet counts as busy too)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            return exc.errno in (errno.EADDRINUSE, errno.EACCES)
+    return False
+
+
+def require_free_port(port: int, what: str) -> None:
+    """Fail in a second, before any building, when the port is taken."""
+    if port_in_use(port):
+        console.print(
+            f"[red]error:[/red] port {port} on {HOST} is already in use (another {what} or "
+            f"another program); stop it or pass --port with a free port"
+        )
+        raise typer.Exit(2)
 
 
 def streamlit_command(port: int) -> list[str]:
@@ -65,6 +95,7 @@ def dashboard(
     CLINICOPS_PSEUDONYM_KEY; see docs/access.md)."""
     from dashboards.access.auth import SecretsMissing, require_secrets
 
+    require_free_port(port, "dashboard")
     _published(Home(home.resolve()))
     try:
         require_secrets()
@@ -78,7 +109,7 @@ def _published(home: Home) -> None:
     if not home.serving.exists():
         console.print(
             f"[red]error:[/red] {home.serving} does not exist; "
-            f"run `clinicops run --home {home.root}` first"
+            f"run `{hint('clinicops run')} --home {home.root}` first"
         )
         raise typer.Exit(2)
 
@@ -106,15 +137,36 @@ def _serve(home: Path, port: int, config: Path | None) -> None:
     os.execv(command[0], command)
 
 
-def demo(home: HomeOption = DEFAULT_HOME, port: PortOption = DEFAULT_PORT) -> None:
+def _run_in_child(home: Home, verbose: bool) -> None:
+    """`clinicops run` in a process of its own: this one is replaced by Streamlit next, and
+    what the pipeline leaves behind (Dagster's and dbt's threads, multiprocessing's
+    resource tracker, which warned of "leaked semaphore objects" when its parent was
+    replaced) ends with the child instead of leaking into the server."""
+    command = [str(Path(sys.executable).with_name("clinicops")), "run", "--home", str(home.root)]
+    if verbose:
+        command.append("--verbose")
+    if subprocess.run(command, check=False).returncode != 0:
+        raise typer.Exit(1)
+
+
+def demo(
+    home: HomeOption = DEFAULT_HOME,
+    port: PortOption = DEFAULT_PORT,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Show Dagster's and dbt's own lines.")
+    ] = False,
+) -> None:
     """Run the pipeline on the bundled sample practice, then serve its dashboards with one
     user per role (passwords printed the first time only)."""
-    from pipelines.cli import _home, run
+    from dashboards.access.auth import ensure_demo_cookie_key
+    from pipelines.cli import _home
     from pipelines.privacy import ensure_demo_key
 
+    require_free_port(port, "dashboard")
     practice_home = _home(home)
     ensure_demo_key(practice_home)  # the only place a pseudonymisation key is ever made
-    run(home=home, inbox=None, config=None, as_of=None)
+    _run_in_child(practice_home, verbose)
+    ensure_demo_cookie_key(practice_home)
     _announce_demo_users(practice_home)
     _serve(home, port, None)
 
@@ -134,7 +186,8 @@ def _announce_demo_users(home: Home) -> None:
         console.print(
             f"demo users (admin, manager, location_manager, physician, board) are in "
             f"{users_path(home)}; their passwords were printed when they were created. "
-            f"Forgot one? `clinicops users set NAME --home {home.root}` sets a new one."
+            f"Forgot one? `{hint('clinicops users set')} NAME --home {home.root} --generate` "
+            "sets a new one."
         )
         return
     console.print(

@@ -56,7 +56,8 @@ def deck(
     period: Annotated[
         str | None,
         typer.Option(
-            help="A month (2026-10) or a quarter (2026-Q3); default the last complete month."
+            help="A month (2026-10), a quarter (2026-Q3) or a fiscal year (FY2026); default "
+            "the last complete month."
         ),
     ] = None,
     out: Annotated[
@@ -73,7 +74,13 @@ def deck(
     serving = _serving(home)
     cfg = _load(config)
     try:
-        chosen = parse_period(period) if period else last_complete_month(published_as_of(serving))
+        # A fiscal year starts in the configured month when the config has one (else January).
+        fiscal_start = getattr(cfg.practice, "fiscal_year_start_month", 1)
+        chosen = (
+            parse_period(period, fiscal_start)
+            if period
+            else last_complete_month(published_as_of(serving))
+        )
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--period") from None
     target = out or report_jobs.deck_stem(Home(home), chosen)
@@ -101,14 +108,18 @@ def digest(
     ] = None,
 ) -> None:
     """Write the weekly digest (HTML) and, with --send, mail it; alerts fire once."""
-    from dashboards.reports.digest import SmtpSettings
+    from dashboards.reports.digest import SmtpSettings, require_monday
 
-    _serving(home)
-    cfg = _load(config)
     try:
         monday = date.fromisoformat(week) if week else None
     except ValueError:
         raise typer.BadParameter(f"{week!r} is not a date", param_hint="--week") from None
+    try:
+        monday = require_monday(monday) if monday else None
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--week") from None
+    _serving(home)
+    cfg = _load(config)
     try:
         smtp = SmtpSettings.from_env() if send else None
         with acting_as(_principal()):

@@ -9,7 +9,12 @@ from dagster_dbt import DbtCliResource
 
 from pipelines.build import DBT_EXECUTABLE
 from pipelines.config import load_config
-from pipelines.defs.automation import full_pipeline_job, inbox_sensor, weekly_schedule
+from pipelines.defs.automation import (
+    automation_on,
+    full_pipeline_job,
+    inbox_sensor_def,
+    weekly_schedule,
+)
 from pipelines.defs.dbt import clinicops_dbt_models, dbt_project
 from pipelines.defs.landing import land_inbox
 from pipelines.defs.publish import serving_database
@@ -36,8 +41,8 @@ defs = Definitions(
     # which builds and publishes only.
     assets=[*ASSETS, board_deck, weekly_digest, *pull_assets],
     jobs=[full_pipeline_job, *pull_jobs],
-    schedules=[weekly_schedule(_config.practice.timezone)],
-    sensors=[inbox_sensor, *pull_sensors],
+    schedules=[weekly_schedule(_config.practice.timezone, automation_on())],
+    sensors=[inbox_sensor_def(automation_on()), *pull_sensors],
     resources=resources(
         ClinicopsResource(
             home=EnvVar("CLINICOPS_HOME"),

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import functools
 import json
+import sys
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,9 +33,35 @@ HMAC_HEX_CHARS = 64
 _lock = threading.Lock()
 
 
+@contextmanager
+def _without_pyspark():
+    """Great Expectations imports PySpark whenever it is installed (it is, for the spark
+    engine, which runs dbt in a child process); PySpark then warns that it does not
+    support pandas 3. We validate pandas frames only, so GE is loaded with PySpark
+    hidden (its compatibility shim falls back to "not installed"), and anything that
+    does use Spark later in this process imports it normally."""
+    hidden = [name for name in ("pyspark",) if name not in sys.modules]
+    for name in hidden:
+        sys.modules[name] = None  # type: ignore[assignment]  # `import pyspark` -> ImportError
+    try:
+        yield
+    finally:
+        for name in hidden:
+            if sys.modules.get(name) is None:
+                del sys.modules[name]
+
+
+def _gx() -> Any:
+    """The great_expectations package, loaded without PySpark."""
+    with _without_pyspark():
+        import great_expectations as gx
+        import great_expectations.data_context.types.base  # noqa: F401
+    return gx
+
+
 @functools.cache
 def _context() -> Any:
-    import great_expectations as gx
+    gx = _gx()
     from great_expectations.data_context.types.base import (
         DataContextConfig,
         InMemoryStoreBackendDefaults,
@@ -52,7 +80,7 @@ def _context() -> Any:
 
 def expectation_suite(contract: Contract) -> Any:
     """The suite of one entity, named `<entity>`, from the contract's declared rules."""
-    import great_expectations as gx
+    gx = _gx()
 
     e = gx.expectations
     suite = gx.ExpectationSuite(name=contract.entity)

@@ -44,6 +44,7 @@ EVENTS = frozenset(
         "page_view",
         "download",
         "deck_build",
+        "commentary_saved",
         "access_denied",
         "login_locked",
     }

@@ -6,8 +6,8 @@ import pandas as pd
 import streamlit as st
 
 from dashboards import components, query
-from dashboards.access import current, policy
-from dashboards.charts import heatmap, over_time
+from dashboards.access import Role, current, policy
+from dashboards.charts import heatmap, over_time, peers
 from dashboards.formatting import (
     NULL,
     SUPPRESSED,
@@ -90,6 +90,47 @@ for column, wait in zip(wait_columns, WAITS, strict=True):
             f"{label(wait + '_p50').split(' (')[0]} (minutes)",
             f"{wait} median and p90",
         )
+
+PEER_KPIS = ["no_show_rate", "late_cancel_rate", "new_patient_lead_time_days"] + [
+    "third_next_available_days",
+    "lobby_wait_min_p50",
+    "wait_for_provider_min_p50",
+    "cycle_time_min_p50",
+]
+
+
+def against_peers(provider: str) -> None:
+    """The provider's access, wait and no-show KPIs among the other providers' values:
+    for a physician the query layer hands back anonymous peers only, and no peer group
+    at all where fewer than three providers have a value (policy.anonymous_peers)."""
+    st.subheader(f"Against peers, {components.period_text(f)}")
+    everyone = query.kpi_breakdown_window(PEER_KPIS, f.grain, f.current, f.current, "provider")
+    columns = st.columns(3)
+    for index, kpi in enumerate(PEER_KPIS):
+        data = everyone[everyone["kpi"] == kpi].dropna(subset=["value"])
+        others = data[data["scope_id"] != provider]
+        with columns[index % 3], st.container(border=True):
+            if others.empty:
+                st.markdown(f"**{label(kpi)}**")
+                st.caption("Too few peers with a value this period to show them anonymously.")
+                continue
+            st.caption(
+                f"{label(kpi)}: peer median {fmt(others['value'].median(), targets[kpi].unit)}"
+            )
+            anonymous = data.assign(
+                scope_id=data["scope_id"].where(data["scope_id"] == provider, policy.PEER)
+            )
+            components.chart(
+                peers(data, provider, label(kpi), targets[kpi].unit, label="you" if own else None),
+                anonymous,
+                f"{label(kpi)} against peers",
+                key=f"access_peers_{kpi}",
+            )
+
+
+own = current().role is Role.PHYSICIAN  # their own dot reads "you"
+if f.provider:
+    against_peers(f.provider)
 
 st.subheader(f"By location and provider, {components.period_text(f)}")
 for level in ("location", "provider"):

@@ -11,6 +11,7 @@ import streamlit as st
 from dashboards import query
 from dashboards.access import audit
 from dashboards.access.principal import Principal, current
+from dashboards.reports.commentary import MAX_CHARS, may_edit, read_commentary, save_commentary
 from dashboards.reports.on_demand import DeckFiles, build_deck_files, deck_periods
 from pipelines.config import load_config
 from pipelines.report_jobs import deck_options
@@ -48,6 +49,25 @@ if not choices:
     st.info(f"No complete {kind.lower()} has been published yet.")
     st.stop()
 period = st.selectbox(kind, choices, format_func=lambda p: p.label, key=f"deck_{kind}")
+
+home = query.serving_path().parent
+saved = read_commentary(home, period.code)
+if may_edit(principal):
+    with st.form(f"commentary_{period.code}"):
+        text = st.text_area(
+            f"Manager's commentary on {period.label}",
+            value=saved,
+            max_chars=MAX_CHARS,
+            height=180,
+            help="Printed on its own slide after the executive summary. Each save is "
+            "recorded in the audit log.",
+        )
+        if st.form_submit_button("Save commentary", icon=":material/save:"):
+            save_commentary(home, period.code, text, principal)
+            st.success("Saved: the next deck of this period includes it.")
+elif saved:
+    st.markdown(f"**Manager's commentary on {period.label}**")
+    st.text(saved)
 
 # A deck belongs to the user, period and published state it was built from: a sign-out,
 # another period or a new publish shows the button again, never an earlier user's deck.

@@ -101,11 +101,18 @@ with right:
             "variance": "actual − budget; for costs a positive variance is an overspend"
         },
     )
+monthly = this_year[["period_start", "line", "actual", "budget", "variance"]].sort_values(
+    ["line", "period_start"]
+)
+# One table holds visits and money lines: each row is written in its own line's unit.
+monthly_units = monthly["line"].map(lambda v: "visits" if v == "completed_visits" else "money")
+monthly_shown = monthly.assign(line=monthly["line"].map(line_label))
+for column in ("actual", "budget", "variance"):
+    monthly_shown[column] = [fmt(v, u) for v, u in zip(monthly[column], monthly_units, strict=True)]
 components.table(
-    this_year[["period_start", "line", "actual", "budget", "variance"]]
-    .round({"actual": 2, "budget": 2, "variance": 2})
-    .sort_values(["line", "period_start"]),
+    monthly_shown,
     f"Actual vs budget by month and line, {year}",
+    raw=monthly,
     height=300,
 )
 

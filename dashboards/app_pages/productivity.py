@@ -32,10 +32,11 @@ names = query.names()
 options = list(directory["provider_id"])
 if f.provider in options:
     provider = f.provider
-    st.caption(
-        f"Provider from the sidebar filter: {md(names.provider(provider))}. "
-        "Clear it there to pick another."
-    )
+    if len(options) > 1:  # a physician has only themselves: nothing to pick or clear
+        st.caption(
+            f"Provider from the sidebar filter: {md(names.provider(provider))}. "
+            "Clear it there to pick another."
+        )
 else:
     provider = st.selectbox(
         "Provider",

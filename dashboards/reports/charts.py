@@ -83,6 +83,7 @@ def base_figure(title: str, y_title: str, y_format: str | None = None) -> go.Fig
         margin={"l": 70, "r": 20, "t": 60, "b": 60},
         legend={"orientation": "h", "y": -0.15, "x": 0},
         yaxis={"title": y_title, "tickformat": y_format, "rangemode": "tozero"},
-        xaxis={"tickangle": -45},
+        # Level month names, as many as fit (13 rotated labels overlapped on a half slide).
+        xaxis={"tickangle": 0, "nticks": 7, "automargin": True},
     )
     return fig

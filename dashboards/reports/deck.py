@@ -21,6 +21,7 @@ from pptx.util import Inches
 from dashboards.access import audit, policy
 from dashboards.access.principal import AccessDenied, current
 from dashboards.reports import charts
+from dashboards.reports.commentary import read_commentary
 from dashboards.reports.figures import SMALL_CELL, KpiTable, is_median
 from dashboards.reports.formatting import (
     DASH,
@@ -153,7 +154,7 @@ def build_deck(serving_path: Path, period: Period, out: Path, options: DeckOptio
         raise ValueError(f"{period.code} starts after the data's as-of date {serving.as_of}")
     out.parent.mkdir(parents=True, exist_ok=True)
     pptx_path, pdf_path = out.with_name(out.name + ".pptx"), out.with_name(out.name + ".pdf")
-    deck = _Deck(serving, period, options)
+    deck = _Deck(serving, period, options, serving_path.parent)
     with charts.chart_renderer() as renderer:
         deck.write(renderer)
     deck.layout.save(pptx_path)
@@ -171,13 +172,18 @@ def build_deck(serving_path: Path, period: Period, out: Path, options: DeckOptio
 
 
 class _Deck:
-    def __init__(self, serving: Serving, period: Period, options: DeckOptions):
+    def __init__(
+        self, serving: Serving, period: Period, options: DeckOptions, home: Path | None = None
+    ):
         self.serving = serving
+        self.home = home
         self.period = period
         self.options = options
         self.kpis = KpiTable(serving.kpis)
-        partial = period.end > serving.as_of
-        self.period_text = period.label + (f" (to {serving.as_of:%d %b})" if partial else "")
+        self.partial = period.end > serving.as_of
+        self.period_text = period.label + (
+            f" (partial: data to {serving.as_of:%d %b})" if self.partial else ""
+        )
         self.layout = DeckLayout(
             f"{options.practice_name}  ·  Board report {period.label}  ·  "
             f"data as of {serving.as_of:%d %b %Y}"
@@ -196,6 +202,7 @@ class _Deck:
     def write(self, renderer: charts.ChartRenderer) -> None:
         self.title_slide()
         self.executive_summary()
+        self.commentary()
         self.section("Access and patient flow", ACCESS_KPIS, self.access_chart(renderer))
         self.section("Provider productivity", PRODUCTIVITY_KPIS, self.productivity_chart(renderer))
         self.section("Revenue cycle", REVENUE_KPIS, self.aging_chart(renderer))
@@ -205,7 +212,7 @@ class _Deck:
 
     def title_slide(self) -> None:
         slide = self.layout.slide(self.options.practice_name)
-        kind = "Quarterly" if self.period.is_quarter else "Monthly"
+        kind = {1: "Monthly", 3: "Quarterly"}.get(self.period.months, "Annual")
         self.layout.text(
             slide,
             "heading",
@@ -224,9 +231,8 @@ class _Deck:
             slide,
             "body",
             f"Data as of {self.serving.as_of:%d %B %Y}, the billing system's last posting day. "
-            f"Published {published:%d %B %Y %H:%M} UTC from the practice's serving database.\n"
-            "Every figure is a published KPI (KPI_SPEC.md); targets and their sources are in "
-            "docs/kpi_targets.md.",
+            f"Published {published:%d %B %Y %H:%M} UTC. Every figure comes from the practice's "
+            "own systems through the weekly reporting run; the appendix defines each measure.",
             MARGIN,
             Inches(3.7),
             CONTENT_W,
@@ -268,10 +274,19 @@ class _Deck:
             + [
                 "Status is the one the dashboard and the digest show: the budget where the "
                 "practice has one, else the target band of docs/kpi_targets.md; a period not "
-                "yet complete is not judged. Rates move in percentage points (pp), other "
-                "figures in percent."
+                "yet complete is not judged. Rates move in percentage points (pp), days and "
+                "minutes in their unit, other figures in percent; no change is shown for a "
+                "partial period, nor a percent against a zero or negative base."
             ],
         )
+
+    def commentary(self) -> None:
+        """The manager's words on the period (dashboards/reports/commentary.py), if any."""
+        text = read_commentary(self.home, self.period.code) if self.home else ""
+        if not text:
+            return
+        slide = self.layout.slide("Manager's commentary", self.period_text)
+        self.layout.text(slide, "body", text, MARGIN, BODY_TOP, CONTENT_W, Inches(4.9), 20, 11)
 
     def section(self, title: str, kpis: list[str], chart_png: bytes) -> None:
         prior = self.period.prior()
@@ -403,7 +418,7 @@ class _Deck:
         for source, (files, received, loaded, rejected) in sorted(by_source.items()):
             rows.append(
                 [
-                    TableCell(source.upper() if len(source) <= 2 else source.capitalize()),
+                    TableCell(_SOURCE_WORDS.get(source, source.replace("_", " ").capitalize())),
                     TableCell(f"{files:,}", align="right"),
                     TableCell(f"{received:,}", align="right"),
                     TableCell(f"{loaded:,}", align="right"),
@@ -421,19 +436,26 @@ class _Deck:
             .agg(pl.col("rows").sum())
             .sort("rows", "entity", "column_name", descending=[True, False, False])
         )
-        where = ", ".join(
-            f"{r['entity']}.{r['column_name']} ({r['rows']})"
-            for r in rejected.head(6).iter_rows(named=True)
+        where = "; ".join(
+            f"{_ENTITY_WORDS.get(r['entity'], r['entity'].replace('_', ' '))}: {r['rows']:,} "
+            f"with an unreadable {_column_words(r['column_name'])}"
+            for r in rejected.head(4).iter_rows(named=True)
         )
-        checks = "; ".join(f"{n:,} {name}" for name, n in s.dq_counts.items())
+        checks = "; ".join(
+            f"{n:,} {_CHECK_WORDS.get(name, name)}" for name, n in s.dq_counts.items() if n
+        )
         self.layout.text(
             slide,
             "body",
-            f"As of {s.as_of:%d %B %Y}, the billing system's last posting day: nothing dated "
-            "later counts in any figure.\n"
-            "Rejected rows are kept aside with their file, line and reason"
-            f"{', most in ' + where if where else ''}.\n"
-            f"Checks after loading: {checks}."
+            f"Figures count activity up to {s.as_of:%d %B %Y}, the last day the billing "
+            "system posted.\n"
+            "Rows that could not be read are set aside, not guessed at, and do not count"
+            f"{' (' + where + ')' if where else ''}.\n"
+            + (
+                f"Checked after loading: {checks}."
+                if checks
+                else "Every check after loading passed."
+            )
             # Pointing a board member at a page their role cannot open helps nobody.
             + (
                 "\nDetails, file by file, are on the dashboard's data-quality page."
@@ -469,7 +491,8 @@ class _Deck:
             TableCell(text, fill=fill, color=tone, bold=True, align="center"),
         ]
         for other in (period.prior(), period.year_ago()):
-            change_text, delta = change(cell, self.kpis.cell(kpi, other), unit)
+            partial = period.end > self.serving.as_of
+            change_text, delta = change(cell, self.kpis.cell(kpi, other), unit, partial)
             row.append(TableCell(change_text, align="right", color=_tone(_good(delta, direction))))
         return row if with_status else row[:3] + row[4:]
 
@@ -479,10 +502,10 @@ class _Deck:
             self.kpis.cell(kpi, p).suppressed for p in (period.prior(), period.year_ago())
         ):
             notes.add(SUPPRESSION_NOTE)
-        if period.is_quarter and is_median(kpi):
+        if period.months > 1 and is_median(kpi):
             notes.add(
-                "A quarter shows no median: medians are published per month and cannot "
-                "be combined (see the monthly chart)."
+                f"A {'quarter' if period.is_quarter else 'year'} shows no median: medians are "
+                "published per month and cannot be combined (see the monthly chart)."
             )
         if kpi == "net_collection_rate" and period != self.period:
             notes.add(
@@ -713,6 +736,51 @@ class _Deck:
                 )
         fig.update_layout(xaxis={"type": "category"})
         return fig
+
+
+# The data-quality slide in a board member's words: no file or column names.
+_ENTITY_WORDS = {
+    "appointments": "appointments",
+    "provider_slots": "schedule slots",
+    "charges": "charge lines",
+    "claims": "claims",
+    "transactions": "payments or denials",
+    "payers": "payers",
+    "timesheets": "timesheet rows",
+    "staff": "staff records",
+    "gl_expenses": "ledger lines",
+    "budget": "budget lines",
+    "locations": "locations",
+    "providers": "providers",
+}
+_SOURCE_WORDS = {
+    "scheduling": "Scheduling system",
+    "billing": "Billing system",
+    "hr": "Payroll and HR",
+    "finance": "General ledger and budget",
+    "reference": "Practice reference lists",
+}
+_CHECK_WORDS = {
+    "orphan rows": "rows that point to a record that was never delivered (left out)",
+    "wait-time rule violations": "visit times out of order (left out of the wait times)",
+    "charge lines with an unmatched CPT code": "charge lines with a procedure code that has "
+    "no work RVU (counted at zero)",
+}
+
+
+def _column_words(column: str) -> str:
+    """`cancelled_at` reads "cancellation time", `charge_amount` "charge amount"."""
+    known = {
+        "cancelled_at": "cancellation time",
+        "scheduled_start": "scheduled start time",
+        "checked_in_at": "check-in time",
+        "service_date": "service date",
+    }
+    if column in known:
+        return known[column]
+    return column.removesuffix("_at").replace("_", " ") + (
+        " time" if column.endswith("_at") else ""
+    )
 
 
 def _header(text: str, align: str = "left") -> TableCell:

@@ -88,6 +88,7 @@ class Finding:
 @dataclass
 class Digest:
     week: date
+    partial: bool  # the week ends after the as-of date: its counts are not final
     subject: str
     html: str
     text: str
@@ -98,6 +99,22 @@ class Digest:
     moves: list[Finding]
     new_problems: list[str]
     state: dict = field(repr=False)
+
+
+def nearest_monday(day: date) -> date:
+    """The Monday of `day`'s week, or the next one from Friday on (the closer of the two)."""
+    back = day - timedelta(days=day.weekday())
+    return back if day.weekday() <= 3 else back + timedelta(days=7)
+
+
+def require_monday(week: date) -> date:
+    """Weeks are published Monday to Sunday: any other day is refused, not rounded."""
+    if week.weekday() != 0:
+        raise ValueError(
+            f"{week:%Y-%m-%d} is a {week:%A}; a week starts on a Monday: "
+            f"use {nearest_monday(week):%Y-%m-%d}"
+        )
+    return week
 
 
 def newest_complete_week(serving: Serving) -> date | None:
@@ -134,7 +151,10 @@ def build_digest(
     week: date | None = None,
 ) -> Digest:
     serving = read_serving(serving_path, grains=("week",))
-    week = week or last_complete_week(serving)
+    week = require_monday(week) if week else last_complete_week(serving)
+    # A week still running has partial counts: it is labelled so, and it is never
+    # compared with a whole week ("largest moves" reads complete weeks only).
+    partial = week + timedelta(days=6) > serving.as_of
     rows = {
         (r[0], r[1], r[2], r[3]): (r[4], r[5], r[6])
         for r in serving.kpis.select(
@@ -190,11 +210,14 @@ def build_digest(
         "last_delivery_id": max(serving.deliveries["delivery_id"].to_list(), default=last_seen),
     }
     subject = (
-        f"{practice_name}: week of {week:%d %b %Y} — {len(fired)} new alert"
+        f"{practice_name}: week of {week:%d %b %Y}"
+        + (f" (partial: data up to {serving.as_of:%d %b})" if partial else "")
+        + f" — {len(fired)} new alert"
         f"{'' if len(fired) == 1 else 's'}, {len(out_of_band)} KPIs out of band"
     )
     digest = Digest(
         week,
+        partial,
         subject,
         "",
         "",
@@ -320,7 +343,10 @@ class _Links:
         self.base, self.week = base, week
 
     def page(self, page: str, location: str | None = None) -> str:
-        url = f"{self.base}/{page}?period=week&at={self.week.isoformat()}"
+        """The page's URL showing the digest's week; the scorecard is the app's root (its
+        url path is empty in dashboards/app.py), so it has no path of its own."""
+        path = "" if page == "scorecard" else page
+        url = f"{self.base}/{path}?period=week&at={self.week.isoformat()}"
         return url + (f"&loc={location}" if location else "")
 
     def kpi(self, kpi: str, location: str | None = None) -> str:
@@ -356,7 +382,13 @@ def _html(d: Digest, practice: str, as_of: date, links: _Links, kpi_label) -> st
         f"<title>{e(d.subject)}</title></head>"
         "<body style='font-family:Arial,Helvetica,sans-serif;color:#222;max-width:760px'>"
         f"<h1 style='color:#1f3a5f;font-size:22px'>{e(practice)}: week of {d.week:%d %b %Y}</h1>"
-        f"<p style='{_MUTED}'>Data as of {as_of:%d %b %Y}. "
+        + (
+            f"<p style='color:#8a5a00'><b>Partial week:</b> the data ends on {as_of:%d %b %Y}, "
+            "before this week does, so its counts are not final and no change is shown.</p>"
+            if d.partial
+            else ""
+        )
+        + f"<p style='{_MUTED}'>Data as of {as_of:%d %b %Y}. "
         f"<a href='{e(links.page('scorecard'))}'>Open the weekly scorecard</a></p>"
         + section("New alerts", d.fired, "No new alerts this week.")
         + section("Still out (already alerted)", d.still_out, "None.")

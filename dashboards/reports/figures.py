@@ -100,7 +100,7 @@ class KpiTable:
         present = {m: r for m, r in rows.items() if r is not None}
         if not present:
             return MISSING
-        if not period.is_quarter:
+        if period.months == 1:
             return Cell(*present[period.start])
         if is_median(kpi):
             return Cell(None)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from dashboards.formatting import currency
 from dashboards.reports.figures import Cell
 
 DASH = "–"  # a null value: zero denominator or no activity (KPI_SPEC.md)
@@ -17,7 +18,7 @@ def value_text(value: float | None, unit: str) -> str:
     if unit in _SHARE_UNITS:
         return f"{value:.1%}"
     if unit.startswith("money"):
-        return money(value) if unit == "money" else f"${value:,.2f}"
+        return money(value) if unit == "money" else f"{currency()}{value:,.2f}"
     if unit in {"days", "minutes"}:
         return f"{value:,.1f} {'days' if unit == 'days' else 'min'}"
     if unit in {"visits", "wRVU"}:
@@ -31,31 +32,44 @@ def money(value: float) -> str:
     sign = "−" if value < 0 else ""
     size = abs(value)
     if size >= 1_000_000:
-        return f"{sign}${size / 1_000_000:,.2f}M"
+        return f"{sign}{currency()}{size / 1_000_000:,.2f}M"
     if size >= 10_000:
-        return f"{sign}${size / 1_000:,.0f}k"
-    return f"{sign}${size:,.0f}"
+        return f"{sign}{currency()}{size / 1_000:,.0f}k"
+    return f"{sign}{currency()}{size:,.0f}"
 
 
 def cell_text(cell: Cell, unit: str) -> str:
     return SUPPRESSED if cell.suppressed else value_text(cell.value, unit)
 
 
-def change(current: Cell, before: Cell, unit: str) -> tuple[str, float | None]:
+def change(
+    current: Cell, before: Cell, unit: str, partial: bool = False
+) -> tuple[str, float | None]:
     """The change as text, and its signed size (None when it cannot be stated).
 
-    Shares move in percentage points; everything else in percent of the earlier value.
+    Rates move in percentage points; days and minutes in their own unit (a charge lag from
+    1 to 2 days is "+1.0 days", not "+100%"); volumes and money in percent of the earlier
+    value, but only from a positive base: against zero or a loss ("Operating margin
+    +252.7%") a percent says nothing, so the difference is shown in money. A partial
+    period is not compared at all: its counts are not final.
     """
     if current.suppressed or before.suppressed:
         return SUPPRESSED, None
-    if current.value is None or before.value is None:
+    if partial or current.value is None or before.value is None:
         return DASH, None
     delta = current.value - before.value
     if unit in _SHARE_UNITS:
         return _minus(f"{delta * 100:+.1f} pp"), delta
-    if before.value == 0:
+    if unit in {"days", "minutes"}:
+        word = "days" if unit == "days" else "min"
+        if round(delta, 1) == 0:  # not "−0.0 days"
+            return f"0.0 {word}", 0.0
+        return _minus(f"{delta:+,.1f} {word}"), delta
+    if before.value <= 0 or current.value < 0:
+        if unit.startswith("money"):
+            return ("+" if delta >= 0 else "−") + money(abs(delta)), delta
         return DASH, None
-    relative = delta / abs(before.value)
+    relative = delta / before.value
     return _minus(f"{relative:+.1%}"), delta
 
 
