@@ -133,7 +133,9 @@ def _scoped_kpis(
     if not policy.suppresses_small_cells(principal):
         return kpis
     key = [*small_cells.KEY, "kpi"]
-    flags = small_cells.flags(kpis.select(key).iter_rows(), kpis.iter_rows())
+    # The rule reads the published columns in their order (not `complete`).
+    published = kpis.select(pl.exclude("complete"))
+    flags = small_cells.flags(kpis.select(key).iter_rows(), published.iter_rows())
     kpis = kpis.with_columns(suppressed=pl.Series(flags, dtype=pl.Boolean))
     return kpis.with_columns(
         pl.when(pl.col("suppressed")).then(None).otherwise(pl.col(part)).alias(part)
