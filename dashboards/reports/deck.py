@@ -426,9 +426,9 @@ class _Deck:
             "Rows that could not be read are set aside, not guessed at, and do not count"
             f"{' (' + where + ')' if where else ''}.\n"
             + (
-                f"Checked after loading: {checks}."
-                if checks
-                else "Every check after loading passed."
+                (f"Checked after loading: {checks}." if checks else "Every later check passed.")
+                if s.dq_counts  # empty: not for this reader's role
+                else ""
             )
             # Pointing a board member at a page their role cannot open helps nobody.
             + (
