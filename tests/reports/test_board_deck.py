@@ -30,6 +30,7 @@ TITLES = [
     "Provider productivity",
     "Revenue cycle",
     "Cost and staffing",
+    "P&L against budget",
     "Budget vs actual, with the year's forecast",
     "Data quality",
 ]
