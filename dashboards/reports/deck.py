@@ -20,6 +20,7 @@ from pptx.util import Inches
 
 from dashboards.access import audit, policy
 from dashboards.access.principal import AccessDenied, current
+from dashboards.formatting import label as kpi_words
 from dashboards.reports import charts
 from dashboards.reports.commentary import read_commentary
 from dashboards.reports.figures import SMALL_CELL, KpiTable, is_median
@@ -207,6 +208,7 @@ class _Deck:
         self.section("Provider productivity", PRODUCTIVITY_KPIS, self.productivity_chart(renderer))
         self.section("Revenue cycle", REVENUE_KPIS, self.aging_chart(renderer))
         self.section("Cost and staffing", COST_KPIS, self.cost_chart(renderer))
+        self.pnl(renderer)
         self.budget(renderer)
         self.data_quality()
 
@@ -310,6 +312,110 @@ class _Deck:
         self.layout.table(slide, rows, [2.95, 1.35, 1.45, 1.25], MARGIN, BODY_TOP, 0.46, 14, 10)
         self.layout.picture(slide, chart_png, Inches(7.75), BODY_TOP, Inches(5.1), Inches(4.4))
         self.notes(slide, sorted(notes))
+
+    def pnl(self, renderer: charts.ChartRenderer) -> None:
+        """Collections and costs against budget for the period and the year to date, from
+        the published budget_variance rows (numerator actual, denominator budget)."""
+        slide = self.layout.slide(
+            "P&L against budget",
+            f"{self.period_text} and the year to date ({self.period.last_month.year}); "
+            "complete months of published actuals",
+        )
+        year_start = date(self.period.last_month.year, 1, 1)
+        ytd = Period(year_start, self.period.last_month.month)
+        rows = [
+            [
+                _header(h, "left" if i == 0 else "right")
+                for i, h in enumerate(
+                    [
+                        "Line",
+                        "Actual",
+                        "Budget",
+                        "Variance",
+                        "YTD actual",
+                        "YTD budget",
+                        "YTD variance",
+                    ]
+                )
+            ]
+        ]
+        lines = [("collections", "Collections", +1), ("labor_cost", "Labour cost", -1)] + [
+            (k.removeprefix("budget_variance_"), _account_label(k), -1) for k in self.gl_lines()
+        ]
+        totals = {"period": [0.0, 0.0], "ytd": [0.0, 0.0]}  # margin: actual, budget
+        bars_x, bars_y, bars_colour = [], [], []
+        for line, label, sign in lines:
+            kpi = f"budget_variance_{line}"
+            now, year = self.kpis.cell(kpi, self.period), self.kpis.cell(kpi, ytd)
+            direction = self.target(kpi).direction
+            cells = [TableCell(label, bold=line == "collections")]
+            for cell in (now, year):
+                actual, budget = cell.numerator, cell.denominator
+                variance = None if actual is None or budget is None else actual - budget
+                key = "period" if cell is now else "ytd"
+                if variance is not None:
+                    totals[key][0] += sign * actual
+                    totals[key][1] += sign * budget
+                cells += [
+                    TableCell(money(actual) if actual is not None else DASH, align="right"),
+                    TableCell(
+                        money(budget) if budget is not None else DASH, align="right", color=MUTED
+                    ),
+                    TableCell(
+                        _signed(variance, money) if variance is not None else DASH,
+                        align="right",
+                        bold=True,
+                        color=_tone(_good(variance, direction)),
+                    ),
+                ]
+                if cell is now and variance is not None and line != "collections":
+                    bars_x.append(label)
+                    bars_y.append(variance)
+                    bars_colour.append(charts.RED if variance > 0 else charts.TEAL)
+            rows.append(cells)
+        margin = [TableCell("Operating margin (collections − costs)", bold=True)]
+        for key in ("period", "ytd"):
+            actual, budget = totals[key]
+            margin += [
+                TableCell(money(actual), align="right", bold=True),
+                TableCell(money(budget), align="right", color=MUTED),
+                TableCell(
+                    _signed(actual - budget, money),
+                    align="right",
+                    bold=True,
+                    color=_tone(_good(actual - budget, "higher_is_better")),
+                ),
+            ]
+        rows.append(margin)
+        self.layout.table(
+            slide, rows, [2.75, 0.95, 0.95, 0.95, 1.0, 1.0, 1.0], MARGIN, BODY_TOP, 0.34, 12, 8
+        )
+        fig = charts.base_figure(
+            "Cost variance against budget", "over (+) / under (−) budget", "$,.2s"
+        )
+        fig.add_trace(go.Bar(x=bars_y, y=bars_x, orientation="h", marker_color=bars_colour))
+        fig.update_layout(
+            showlegend=False,
+            yaxis={"autorange": "reversed", "title": None, "type": "category"},
+            xaxis={
+                "tickangle": 0,
+                "nticks": 5,
+                "type": "linear",
+                "title": None,
+                "tickformat": "$,.2s",
+            },
+        )
+        self.layout.picture(
+            slide, renderer.png(fig, 3.6, 4.6), Inches(9.35), BODY_TOP, Inches(3.6), Inches(4.6)
+        )
+        self.notes(
+            slide,
+            [
+                "Variance = actual − budget: for collections above zero is good, for costs "
+                "below zero is good (green). Operating margin here is collections less "
+                "labour and every ledger line, each as published for the budget."
+            ],
+        )
 
     def budget(self, renderer: charts.ChartRenderer) -> None:
         slide = self.layout.slide(
@@ -452,9 +558,9 @@ class _Deck:
             "Rows that could not be read are set aside, not guessed at, and do not count"
             f"{' (' + where + ')' if where else ''}.\n"
             + (
-                f"Checked after loading: {checks}."
-                if checks
-                else "Every check after loading passed."
+                (f"Checked after loading: {checks}." if checks else "Every later check passed.")
+                if s.dq_counts  # empty: not for this reader's role
+                else ""
             )
             # Pointing a board member at a page their role cannot open helps nobody.
             + (
@@ -766,6 +872,11 @@ _CHECK_WORDS = {
     "charge lines with an unmatched CPT code": "charge lines with a procedure code that has "
     "no work RVU (counted at zero)",
 }
+
+
+def _account_label(kpi: str) -> str:
+    """A budget line's name as the dashboards write it ("IT and software", "Rent")."""
+    return kpi_words(kpi)
 
 
 def _column_words(column: str) -> str:

@@ -63,7 +63,9 @@ def browser():
 def read_page(page: Page, url: str, path: str) -> list[str]:
     """Open a page and list what a reader would trip over on it."""
     page.goto(f"{url}/{path}")
-    expect(page.get_by_role("heading", name=PAGES[path], level=1)).to_be_visible(timeout=WAIT_MS)
+    # The previous page's title can linger while the new run draws: wait for this one.
+    heading = page.get_by_role("heading", name=PAGES[path], level=1).first
+    expect(heading).to_be_visible(timeout=WAIT_MS)
     settle(page)
     # Plotly draws after the element appears, and lays out its ticks after that.
     if page.locator('[data-testid="stPlotlyChart"]').count():

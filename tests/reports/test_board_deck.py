@@ -30,6 +30,7 @@ TITLES = [
     "Provider productivity",
     "Revenue cycle",
     "Cost and staffing",
+    "P&L against budget",
     "Budget vs actual, with the year's forecast",
     "Data quality",
 ]
@@ -249,5 +250,5 @@ def test_data_quality_slide_points_only_to_a_page_the_reader_may_open(sample_hom
         deck.data_quality()
     (slide,) = deck.layout.prs.slides
     text = " ".join(s.text_frame.text for s in slide.shapes if s.has_text_frame)
-    assert "Checks after loading:" in text
+    assert "Checked after loading:" in text
     assert ("dashboard's data-quality page" in text) is pointed

@@ -38,7 +38,7 @@ def test_periods_parse_and_compare():
     assert last_complete_month(date(2026, 11, 22)).code == "2026-10"
     assert last_complete_month(date(2026, 11, 30)).code == "2026-11"
     for bad in ("2026-13", "2026-Q5", "Q3 2026", ""):
-        with pytest.raises(ValueError, match="neither a month"):
+        with pytest.raises(ValueError, match="is not a month"):
             parse_period(bad)
 
 
