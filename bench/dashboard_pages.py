@@ -20,7 +20,7 @@ import streamlit as st
 import typer
 from streamlit.testing.v1 import AppTest
 
-APP = Path(__file__).resolve().parent.parent / "dashboards" / "app.py"
+APP = Path(__file__).resolve().parent.parent / "dashboards" / "app" / "app.py"
 PAGES = ["scorecard", "access", "productivity", "revenue", "cost", "budget", "data_quality"]
 WARM_TARGET_S = 0.3
 COLD_TARGET_S = 2.0

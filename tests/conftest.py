@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.lake import Home
+from pipelines.core.home import Home
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_INBOX = PROJECT_ROOT / "data" / "sample" / "inbox"
@@ -19,6 +19,21 @@ SAMPLE_CORRECTIONS = PROJECT_ROOT / "data" / "sample" / "corrections"
 # test (and every `clinicops` it starts) lands the sample with this one, set explicitly.
 TEST_PSEUDONYM_KEY = "tests-only-pseudonym-key-" + "k" * 16
 os.environ.setdefault("CLINICOPS_PSEUDONYM_KEY", TEST_PSEUDONYM_KEY)
+
+
+# Fixtures that build a practice with the real pipeline (a minute or more each): a test
+# that uses one, directly or through another fixture, is `slow`, and `make fast`
+# (`pytest -m "not slow"`) leaves it out. Markers of whole-pipeline tests count too.
+SLOW_FIXTURES = {"sample_run", "baseline_home"}
+SLOW_MARKERS = {"e2e", "spark", "extended"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        markers = {mark.name for mark in item.iter_markers()}
+        if fixtures & SLOW_FIXTURES or markers & SLOW_MARKERS:
+            item.add_marker(pytest.mark.slow)
 
 
 def clinicops_command() -> str:

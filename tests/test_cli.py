@@ -12,7 +12,7 @@ from datetime import date
 import duckdb
 import pytest
 
-from pipelines.lake import Home
+from pipelines.core.home import Home
 from tests.conftest import clinicops_command
 
 

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.cli_dashboard import hint, port_in_use
-from pipelines.cli_progress import dbt_count, stage_of
+from pipelines.cli.dashboard import hint, port_in_use
+from pipelines.cli.progress import dbt_count, stage_of
 from tests.conftest import clinicops_command
 
 

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.build import dbt_build_args, dbt_vars
-from pipelines.config import Config, ConfigError, load_config
+from pipelines.core.config import Config, ConfigError, load_config
+from pipelines.model.build import dbt_build_args, dbt_vars
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "clinicops.example.yaml"
 

@@ -1,13 +1,14 @@
 from pathlib import Path
 
-from pipelines.contract_docs import render
+from pipelines.land.contract_docs import render
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "contracts.md"
 
 
 def test_committed_contract_docs_match_the_contracts():
     assert DOCS.read_text(encoding="utf-8") == render(), (
-        "docs/contracts.md is stale: run `python -m pipelines.contract_docs > docs/contracts.md`"
+        "docs/contracts.md is stale: run "
+        "`python -m pipelines.land.contract_docs > docs/contracts.md`"
     )
 
 

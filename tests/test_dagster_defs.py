@@ -4,13 +4,13 @@ import os
 
 from dagster import AssetKey, DagsterInstance, build_sensor_context
 
-from pipelines.contracts import CONTRACTS
-from pipelines.defs.automation import inbox_sensor
-from pipelines.defs.resources import ClinicopsResource
+from pipelines.core.contracts import CONTRACTS
+from pipelines.orchestrate.defs.automation import inbox_sensor
+from pipelines.orchestrate.defs.resources import ClinicopsResource
 
 
 def test_definitions_load_with_every_landing_asset_upstream_of_dbt():
-    from pipelines.definitions import defs
+    from pipelines.orchestrate.definitions import defs
 
     graph = defs.resolve_asset_graph()
     keys = graph.get_all_asset_keys()

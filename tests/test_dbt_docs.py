@@ -8,16 +8,16 @@ import json
 import duckdb
 import pytest
 
-from pipelines import dbt_docs
-from pipelines.lake import Home
+from pipelines.core.home import Home
+from pipelines.model import dbt_docs
 
 
 def test_committed_staging_yaml_matches_the_contracts():
     assert dbt_docs.SOURCES_FILE.read_text(encoding="utf-8") == dbt_docs.render_sources(), (
-        "models/staging/_lake__sources.yml is stale: run `python -m pipelines.dbt_docs`"
+        "models/staging/_lake__sources.yml is stale: run `python -m pipelines.model.dbt_docs`"
     )
     assert dbt_docs.MODELS_FILE.read_text(encoding="utf-8") == dbt_docs.render_models(), (
-        "models/staging/_staging__models.yml is stale: run `python -m pipelines.dbt_docs`"
+        "models/staging/_staging__models.yml is stale: run `python -m pipelines.model.dbt_docs`"
     )
 
 

@@ -1,6 +1,6 @@
 """dbt's unit tests: the KPI formulas on hand-made rows, run here rather than in every build.
 
-Production builds leave them out (pipelines/build.py dbt_build_args), so this is where a
+Production builds leave them out (pipelines/model/build.py dbt_build_args), so this is where a
 formula that breaks is caught. They run against a copy of the session's sample home, whose
 warehouse holds every relation a unit test's inputs are typed from.
 """
@@ -8,8 +8,8 @@ warehouse holds every relation a unit test's inputs are typed from.
 import json
 import shutil
 
-from pipelines.build import home_target_dir, run_unit_tests
-from pipelines.lake import Home
+from pipelines.core.home import Home
+from pipelines.model.build import home_target_dir, run_unit_tests
 
 
 def test_every_dbt_unit_test_passes(sample_home, tmp_path):

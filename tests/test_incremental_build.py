@@ -16,10 +16,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.build import _run_dbt, dbt_build_args, dbt_env, home_target_dir
-from pipelines.config import Config
-from pipelines.lake import Home
-from pipelines.landing import land_inbox
+from pipelines.core.config import Config
+from pipelines.core.home import Home
+from pipelines.land import land_inbox
+from pipelines.model.build import _run_dbt, dbt_build_args, dbt_env, home_target_dir
 from tests.conftest import SAMPLE_CORRECTIONS, SAMPLE_INBOX, clinicops_command
 from tests.landing.conftest import TEST_KEY, deliver, row
 

@@ -3,8 +3,8 @@
 import duckdb
 import pytest
 
-from pipelines.lake import Home
-from pipelines.publish import publish
+from pipelines.core.home import Home
+from pipelines.publish.serving import publish
 
 
 def _warehouse(home: Home, value: float, with_kpis: bool = True) -> None:
@@ -62,6 +62,6 @@ def test_incomplete_warehouse_is_not_published_and_old_file_survives(tmp_path):
     with pytest.raises(RuntimeError, match="kpi_values is missing"):
         publish(home)
     assert _value(home.serving) == 10
-    # No copy left behind; the home's writer lock file (pipelines/home_lock.py) stays.
+    # No copy left behind; the home's writer lock file (pipelines/core/home_lock.py) stays.
     left = sorted(p.name for p in tmp_path.iterdir() if p.name != ".clinicops.lock")
     assert left == ["serving.duckdb", "warehouse.duckdb"]

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.rvu_seed import convert, main
+from pipelines.model.rvu_seed import convert, main
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "cms_pfs_rvu_2025.csv"
 SEED = Path(__file__).resolve().parent.parent / "dbt_project" / "seeds" / "cms_pfs_rvu_2025.csv"

@@ -20,9 +20,9 @@ import bcrypt
 import yaml
 
 from dashboards.access.principal import Principal, Role
-from pipelines.config import USERNAME, Config, User
-from pipelines.lake import Home
-from pipelines.privacy import KEY_ENV as PSEUDONYM_KEY_ENV
+from pipelines.core.config import USERNAME, Config, User
+from pipelines.core.home import Home
+from pipelines.core.secrets import KEY_ENV as PSEUDONYM_KEY_ENV
 
 COOKIE_NAME = "clinicops_session"  # holds the server-side session's id, nothing else
 SMTP_HOST_ENV = "CLINICOPS_SMTP_HOST"

@@ -29,8 +29,8 @@ from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipelines.config import User
-from pipelines.lake import Home
+from pipelines.core.config import User
+from pipelines.core.home import Home
 
 BACKOFF_AFTER = 3
 LOCK_AFTER = 5
@@ -199,3 +199,15 @@ def succeeded(home: Home, username: str, client: str | None) -> None:
     with _db(home) as con:
         for subject in _subjects(username, client):
             con.execute("delete from failures where subject = ?", [subject])
+
+
+def expire_downloads() -> None:
+    """Drop every generated download Streamlit still serves. Streamlit keeps one until
+    two clean-ups after no session refers to it, and a generated download is referred
+    to by none; its button's callable stays, so a new click builds it again."""
+    from streamlit import runtime
+
+    if runtime.exists():
+        manager = runtime.get_instance().media_file_mgr
+        manager.remove_orphaned_files()  # marks unreferenced downloads
+        manager.remove_orphaned_files()  # deletes them

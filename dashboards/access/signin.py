@@ -26,9 +26,9 @@ from extra_streamlit_components.CookieManager import _component_func as _cookie_
 
 from dashboards.access import audit, auth, sessions
 from dashboards.access.principal import Principal
-from dashboards.safe_text import md
-from pipelines.config import Config, User
-from pipelines.lake import Home
+from dashboards.access.safe_text import md
+from pipelines.core.config import Config, User
+from pipelines.core.home import Home
 
 _SID = "_clinicops_session_id"
 _REFUSED = "_clinicops_refused_ids"  # ids this browser session must not resume again
@@ -115,7 +115,7 @@ def gate(home: Home, config: Config) -> Principal:
 
 def session_live(home: Home, token: str | None) -> bool:
     """Whether a session is live now (work done outside a script run asks this)."""
-    from pipelines.config import load_config
+    from pipelines.core.config import load_config
 
     config = load_config()
     resumed = sessions.resume(
@@ -136,7 +136,7 @@ def _forget(token: str, notice: str | None) -> None:
     if notice:
         st.session_state[_NOTICE] = notice
     _cookie("delete")
-    from dashboards.components import expire_downloads
+    from dashboards.access.sessions import expire_downloads
 
     expire_downloads()
 

@@ -20,7 +20,7 @@ from pptx.util import Inches
 
 from dashboards.access import audit, policy
 from dashboards.access.principal import AccessDenied, current
-from dashboards.formatting import label as kpi_words
+from dashboards.data.serving import Serving, Status, read_serving
 from dashboards.reports import charts
 from dashboards.reports.commentary import read_commentary
 from dashboards.reports.figures import SMALL_CELL, KpiTable, is_median
@@ -51,7 +51,6 @@ from dashboards.reports.layout import (
 from dashboards.reports.layout import Cell as TableCell
 from dashboards.reports.pdf import pptx_to_pdf
 from dashboards.reports.periods import Period, add_months, month_label
-from dashboards.reports.serving import Serving, Status, read_serving
 
 EXECUTIVE_KPIS = [
     "completed_visits",
@@ -340,7 +339,7 @@ class _Deck:
             ]
         ]
         lines = [("collections", "Collections", +1), ("labor_cost", "Labour cost", -1)] + [
-            (k.removeprefix("budget_variance_"), _account_label(k), -1) for k in self.gl_lines()
+            (k.removeprefix("budget_variance_"), self.label(k), -1) for k in self.gl_lines()
         ]
         totals = {"period": [0.0, 0.0], "ytd": [0.0, 0.0]}  # margin: actual, budget
         bars_x, bars_y, bars_colour = [], [], []
@@ -872,11 +871,6 @@ _CHECK_WORDS = {
     "charge lines with an unmatched CPT code": "charge lines with a procedure code that has "
     "no work RVU (counted at zero)",
 }
-
-
-def _account_label(kpi: str) -> str:
-    """A budget line's name as the dashboards write it ("IT and software", "Rent")."""
-    return kpi_words(kpi)
 
 
 def _column_words(column: str) -> str:

@@ -26,12 +26,12 @@ from datetime import date, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
+from dashboards.data.serving import Serving, Status, read_serving
 from dashboards.reports.figures import Cell
 from dashboards.reports.formatting import band_text, change, value_text
-from dashboards.reports.serving import Serving, Status, read_serving
 
 TOP_MOVES = 6
-_PAGES = {  # KPI name prefix -> dashboard page (dashboards/app.py url paths)
+_PAGES = {  # KPI name prefix -> dashboard page (dashboards/app/app.py url paths)
     "access": (
         "no_show",
         "late_cancel",
@@ -344,7 +344,7 @@ class _Links:
 
     def page(self, page: str, location: str | None = None) -> str:
         """The page's URL showing the digest's week; the scorecard is the app's root (its
-        url path is empty in dashboards/app.py), so it has no path of its own."""
+        url path is empty in dashboards/app/app.py), so it has no path of its own."""
         path = "" if page == "scorecard" else page
         url = f"{self.base}/{path}?period=week&at={self.week.isoformat()}"
         return url + (f"&loc={location}" if location else "")

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from dashboards.formatting import currency
+from dashboards.data.catalog import currency
 from dashboards.reports.figures import Cell
 
 DASH = "–"  # a null value: zero denominator or no activity (KPI_SPEC.md)

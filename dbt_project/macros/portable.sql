@@ -52,7 +52,7 @@
 
 {#-
   A lake timestamp in its location's local time. Landing keeps the wall-clock value as
-  written plus the UTC offset written with it (pipelines/contracts.py): with an offset
+  written plus the UTC offset written with it (pipelines/core/contracts.py): with an offset
   and a location timezone, convert; otherwise the wall-clock time is used as written
   (CONTRACTS.md: "At a location without a timezone, an offset is dropped").
 -#}

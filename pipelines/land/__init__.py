@@ -1,8 +1,22 @@
-"""Landing of standard formats: files that are not one contract's CSV.
+"""Land: inbox files in, typed and pseudonymised Parquet deliveries out.
 
-An X12 835 remittance (x12.py) or a FHIR R4 bulk-data NDJSON file (fhir.py) is turned
-into the same thing a CSV reader yields: text frames of contract columns with `_line`,
-`_extra` and `_problem` (pipelines/landing/files.py), so that validation,
-pseudonymisation, the ledger, rejects and re-delivery treat them exactly like a CSV.
-`standard.py` says which files these are and reads one into its frames.
+Plain functions with no Dagster in them; the CLI and the Dagster assets both call these.
+read.py reads CSV, XLSX and Parquet; routes.py and mapping.py shape a vendor's export
+into a contract; standard.py, x12.py and fhir.py turn an X12 835 remittance or a FHIR R4
+bulk-data NDJSON file into the same contract frames; validate.py judges every row;
+land.py drives one delivery end to end. Names are loaded on first use, so that the
+mapping modules can import `pipelines.land.read` without importing land.py, which imports
+them.
 """
+
+from __future__ import annotations
+
+__all__ = ["FileResult", "LandingReport", "land_entity", "land_inbox"]
+
+
+def __getattr__(name: str):
+    if name in __all__:
+        from pipelines.land import land
+
+        return getattr(land, name)
+    raise AttributeError(f"module 'pipelines.land' has no attribute {name!r}")

@@ -1,5 +1,5 @@
 # ruff: noqa: E501 (Markdown table rows are as long as their cells)
-"""The standard-format mappings as docs/contracts.md shows them (pipelines/contract_docs.py).
+"""The standard-format mappings as docs/contracts.md shows them (pipelines/land/contract_docs.py).
 
 Kept next to the code that implements them (x12.py, fhir.py), so a change of mapping
 and its documentation travel together; tests/test_contract_docs.py keeps the page fresh.

@@ -15,8 +15,8 @@ import duckdb
 import polars as pl
 from sqlglot import exp
 
-from pipelines.landing.files import FileError, _normalise_name
-from pipelines.mapping_config import parse_expression
+from pipelines.core.mapping_config import parse_expression
+from pipelines.land.read import FileError, _normalise_name
 
 # DuckDB's errors can quote a value of the file, which may be personal data.
 _QUOTED = re.compile(r"\"[^\"]*\"|'[^']*'")

@@ -33,9 +33,9 @@ import polars as pl
 from fhir.resources.R4B import get_fhir_model_class
 from pydantic import ValidationError
 
-from pipelines.contracts import BY_ENTITY
+from pipelines.core.contracts import BY_ENTITY
 from pipelines.land.frames import text_frame
-from pipelines.landing.files import FileError
+from pipelines.land.read import FileError
 
 SUFFIXES = (".ndjson", ".ndjson.gz")
 NPI_SYSTEM = "http://hl7.org/fhir/sid/us-npi"

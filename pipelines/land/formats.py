@@ -2,7 +2,7 @@
 
 Each function takes a text expression and returns (text in the contract's form, a
 "failed" flag). The output is text again, so the contract's own validation
-(pipelines/landing/validate.py) judges a mapped file exactly as a plain one. Everything
+(pipelines/land/validate.py) judges a mapped file exactly as a plain one. Everything
 is a vectorised Polars expression.
 """
 
@@ -12,8 +12,8 @@ import re
 
 import polars as pl
 
-from pipelines.contracts import Kind
-from pipelines.mapping_config import ColumnFormat
+from pipelines.core.contracts import Kind
+from pipelines.core.mapping_config import ColumnFormat
 
 # How the contract writes each kind (CONTRACTS.md): what a parsed value is written back as.
 CONTRACT_FORMS = {

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from pipelines.contracts import contract_for
+from pipelines.core.contracts import contract_for
 
 
 @dataclass

@@ -20,9 +20,15 @@ from pathlib import Path
 import polars as pl
 import pyarrow.parquet as pq
 
-from pipelines.config import Config, FileFormat
-from pipelines.contracts import BY_ENTITY, CONTRACTS, Contract, Kind, Privacy
-from pipelines.landing.files import (
+from pipelines.core.config import Config, FileFormat
+from pipelines.core.contracts import (
+    BY_ENTITY,
+    CONTRACTS,
+    Contract,
+    Kind,
+    Privacy,
+)
+from pipelines.land.read import (
     FORMATS,
     PERSONAL_EXTRA,
     Delivered,

@@ -16,18 +16,18 @@ from datetime import date
 
 import polars as pl
 
-from pipelines.contracts import Contract, Privacy, contract_for
-from pipelines.land import formats
-from pipelines.land.expressions import Evaluator, bind
-from pipelines.landing.files import PERSONAL_EXTRA, FileError, _normalise_name
-from pipelines.landing.validate import Checked, check
-from pipelines.mapping_config import (
+from pipelines.core.contracts import Contract, Privacy, contract_for
+from pipelines.core.mapping_config import (
     DATE_KINDS,
     NUMBER_KINDS,
     ColumnSpec,
     Route,
     expression_columns,
 )
+from pipelines.land import formats
+from pipelines.land.expressions import Evaluator, bind
+from pipelines.land.read import PERSONAL_EXTRA, FileError, _normalise_name
+from pipelines.land.validate import Checked, check
 
 _META = ("_line", "_extra", "_problem")
 

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import polars as pl
 
-from pipelines.config import Config
+from pipelines.core.config import Config
+from pipelines.land.read import FileError, NotLanded, scan
 from pipelines.land.routes import judged_batches, plan, unmatched_reason
-from pipelines.landing.files import FileError, NotLanded, scan
 
 BATCH_ROWS = 100_000
 TOP_REASONS = 5

@@ -21,13 +21,13 @@ from pathlib import Path
 
 import polars as pl
 
-from pipelines.config import Config, FileFormat
-from pipelines.contracts import BY_ENTITY, contract_for
+from pipelines.core.config import Config, FileFormat
+from pipelines.core.contracts import BY_ENTITY, contract_for
+from pipelines.core.mapping_config import Route
 from pipelines.land import standard
 from pipelines.land.mapping import Mapped, Mapper, judge
-from pipelines.landing.files import Delivered, FileError, read_batches
-from pipelines.landing.validate import Checked, check
-from pipelines.mapping_config import Route
+from pipelines.land.read import Delivered, FileError, read_batches
+from pipelines.land.validate import Checked, check
 
 # (path, entity, the source's format, a scratch folder, rows per batch) -> text frames in
 # the contract's shape: the entity's column names, `_line`, `_extra` and `_problem`.

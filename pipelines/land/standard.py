@@ -14,9 +14,9 @@ from pathlib import Path
 
 import polars as pl
 
-from pipelines.lake import REMITTANCE_AREA
+from pipelines.core.home import REMITTANCE_AREA
 from pipelines.land import fhir, x12
-from pipelines.landing.files import FileError
+from pipelines.land.read import FileError
 
 SUFFIXES = (*x12.SUFFIXES, *fhir.SUFFIXES)
 # Clearinghouses also hand out 835s as plain text: such a file is an 835 when it starts

@@ -39,9 +39,9 @@ import pyx12.errors
 import pyx12.params
 import pyx12.x12context
 
-from pipelines.lake import REMITTANCE_SCHEMA
+from pipelines.core.home import REMITTANCE_SCHEMA
 from pipelines.land.frames import Parsed, text_frame
-from pipelines.landing.files import FileError
+from pipelines.land.read import FileError
 
 SUFFIXES = (".835", ".x12", ".edi", ".era")
 ADJUSTMENT_GROUPS = ("CO", "OA", "PI")

@@ -17,9 +17,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from pipelines import faults
-from pipelines.contracts import BY_ENTITY
-from pipelines.lake import Home
+from pipelines.core import faults
+from pipelines.core.contracts import BY_ENTITY
+from pipelines.core.home import Home
 from pipelines.pull.ledger import PullLedger
 
 Progress = Callable[[str], None]

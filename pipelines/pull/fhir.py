@@ -24,8 +24,8 @@ from email.utils import parsedate_to_datetime
 
 import requests
 
-from pipelines import faults
-from pipelines.config import FhirSource
+from pipelines.core import faults
+from pipelines.core.config import FhirSource
 from pipelines.pull.base import NetworkError, Outcome, PullContext, PullError, stamp
 
 CHUNK = 256 * 1024

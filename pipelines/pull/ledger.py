@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pipelines.lake import Home
+from pipelines.core.home import Home
 
 SCHEMA = """
 create table if not exists fetched (

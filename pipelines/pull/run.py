@@ -9,8 +9,13 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipelines.config import Config, FhirSource, SftpSource, SqlSource
-from pipelines.lake import Home
+from pipelines.core.config import (
+    Config,
+    FhirSource,
+    SftpSource,
+    SqlSource,
+)
+from pipelines.core.home import Home
 from pipelines.pull import fhir, sftp, sql
 from pipelines.pull.base import Progress, PullContext, PullError
 from pipelines.pull.ledger import PullLedger, SourceBusy, source_lock, started, write_status

@@ -18,8 +18,8 @@ from pathlib import PurePosixPath
 
 import paramiko
 
-from pipelines import faults
-from pipelines.config import SftpSource
+from pipelines.core import faults
+from pipelines.core.config import SftpSource
 from pipelines.pull.base import NetworkError, Outcome, PullContext, PullError, entity_folder
 
 CHUNK = 256 * 1024

@@ -29,9 +29,9 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.pool import NullPool
 
-from pipelines import faults
-from pipelines.config import SqlEntity, SqlSource
-from pipelines.contracts import BY_ENTITY
+from pipelines.core import faults
+from pipelines.core.config import SqlEntity, SqlSource
+from pipelines.core.contracts import BY_ENTITY
 from pipelines.pull.base import NetworkError, Outcome, PullContext, PullError, stamp
 
 _AUTH = ("password authentication failed", "access denied", "authentication failed")

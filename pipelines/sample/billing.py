@@ -17,7 +17,7 @@ from datetime import date
 import numpy as np
 import polars as pl
 
-from pipelines.contracts import FINANCIAL_CLASSES, TRANSACTION_TYPES
+from pipelines.core.contracts import FINANCIAL_CLASSES, TRANSACTION_TYPES
 from pipelines.sample.calendar import in_flu_season, in_vaccine_season, month_index
 from pipelines.sample.ids import Counters, prefixed
 from pipelines.sample.reference import PAYERS

@@ -13,7 +13,7 @@ from datetime import date
 import numpy as np
 import polars as pl
 
-from pipelines.contracts import BUDGET_VOLUME_LINES, GL_ACCOUNTS
+from pipelines.core.contracts import BUDGET_VOLUME_LINES, GL_ACCOUNTS
 from pipelines.sample.calendar import MONTH_DEMAND, Span, business_days, month_end, months
 from pipelines.sample.reference import LOCATIONS
 

@@ -14,7 +14,7 @@ from datetime import date
 import numpy as np
 import polars as pl
 
-from pipelines.contracts import (
+from pipelines.core.contracts import (
     APPOINTMENT_STATUSES,
     APPOINTMENT_TYPES,
     FINANCIAL_CLASSES,

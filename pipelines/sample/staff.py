@@ -13,7 +13,7 @@ from datetime import date, timedelta
 import numpy as np
 import polars as pl
 
-from pipelines.contracts import contract_for
+from pipelines.core.contracts import contract_for
 from pipelines.sample.calendar import Span, in_flu_season, pay_periods
 from pipelines.sample.ids import prefixed
 from pipelines.sample.reference import LOCATIONS

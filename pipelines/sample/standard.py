@@ -20,7 +20,7 @@ from pathlib import Path
 
 import polars as pl
 
-from pipelines.contracts import contract_for
+from pipelines.core.contracts import contract_for
 from pipelines.sample.writer import inbox_path
 
 # CLP06, the claim filing indicator, by the payer's financial class.

@@ -18,7 +18,7 @@ from types import TracebackType
 
 import polars as pl
 
-from pipelines.contracts import contract_for
+from pipelines.core.contracts import contract_for
 
 # Level 4 compresses about 2.5 times faster than zlib's default 6 for files about 10 %
 # larger; compression is the slowest step of a large practice.

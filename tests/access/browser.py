@@ -29,7 +29,7 @@ import yaml
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from dashboards.access.auth import COOKIE_NAME
-from pipelines.lake import Home
+from pipelines.core.home import Home
 from tests.conftest import clinicops_command
 
 CHROMIUM = "/usr/bin/chromium"

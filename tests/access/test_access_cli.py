@@ -10,9 +10,9 @@ import duckdb
 import pytest
 
 from dashboards.access import auth, sessions
-from pipelines.cli_dashboard import streamlit_command
-from pipelines.config import Config
-from pipelines.lake import Home
+from pipelines.cli.dashboard import streamlit_command
+from pipelines.core.config import Config
+from pipelines.core.home import Home
 from tests.conftest import clinicops_command
 
 
@@ -55,7 +55,7 @@ def test_users_command_resets_a_password_and_keeps_the_role(tmp_path):
 
 
 def test_demo_prints_passwords_once_then_says_where_to_reset(sample_home, tmp_path, capsys):
-    from pipelines.cli_dashboard import _announce_demo_users
+    from pipelines.cli.dashboard import _announce_demo_users
 
     home = Home(tmp_path)
     home.serving.symlink_to(sample_home.serving)

@@ -7,8 +7,8 @@ import pytest
 import yaml
 
 from dashboards.access import Role, auth
-from pipelines.config import Access, Config, User
-from pipelines.lake import Home
+from pipelines.core.config import Access, Config, User
+from pipelines.core.home import Home
 
 GOOD_ENV = {"CLINICOPS_PSEUDONYM_KEY": "p" * 20}
 

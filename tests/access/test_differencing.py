@@ -21,10 +21,10 @@ import duckdb
 import pandas as pd
 import pytest
 
-from dashboards import query
 from dashboards.access import Principal, Role, acting_as, small_cells
 from dashboards.access.policy import PEER
-from pipelines.lake import Home
+from dashboards.data import query
+from pipelines.core.home import Home
 
 BOARD = Principal("board", Role.BOARD)
 ADMIN = Principal("admin", Role.ADMIN)

@@ -9,8 +9,8 @@ import zipfile
 import pandas as pd
 from streamlit.testing.v1 import AppTest
 
-from dashboards import components
-from dashboards.safe_text import md
+from dashboards.access.safe_text import md
+from dashboards.app import components
 
 HOSTILE = pd.DataFrame(
     {

@@ -23,7 +23,7 @@ from tests.access.browser import (
     write_test_users,
 )
 
-APP = Path(__file__).resolve().parents[2] / "dashboards" / "app.py"
+APP = Path(__file__).resolve().parents[2] / "dashboards" / "app" / "app.py"
 TIMEOUT = 180
 NOT_FOR_ROLE = "not available for your role"
 PROVIDERS = [f"PRV{n:04d}" for n in range(1, 17)]

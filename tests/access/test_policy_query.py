@@ -15,11 +15,11 @@ import duckdb
 import pandas as pd
 import pytest
 
-from dashboards import query
 from dashboards.access import AccessDenied, Principal, Role, acting_as, set_current, small_cells
 from dashboards.access.policy import PEER
-from dashboards.reports.serving import read_serving
-from pipelines.lake import Home
+from dashboards.data import query
+from dashboards.data.serving import read_serving
+from pipelines.core.home import Home
 
 ADMIN = Principal("admin", Role.ADMIN)
 MANAGER = Principal("manager", Role.MANAGER)

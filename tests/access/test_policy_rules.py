@@ -14,7 +14,7 @@ import pytest
 from dashboards.access import AccessDenied, Principal, Role
 from dashboards.access import policy as p
 from dashboards.access.small_cells import SMALL_CELL, guards, suppress
-from dashboards.formatting import suppressed_kpis
+from dashboards.app.formatting import suppressed_kpis
 from dashboards.reports.figures import KpiTable
 from dashboards.reports.periods import parse_period
 

@@ -18,7 +18,7 @@ from playwright.sync_api import Page, expect
 
 from dashboards.access import audit, auth
 from dashboards.access.auth import COOKIE_NAME
-from pipelines.config import User
+from pipelines.core.config import User
 from tests.access.browser import (
     LAPTOP,
     MANAGED_LOCATIONS,

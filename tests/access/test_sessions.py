@@ -8,8 +8,8 @@ import time
 import pytest
 
 from dashboards.access import auth, sessions
-from pipelines.config import Config, User
-from pipelines.lake import Home
+from pipelines.core.config import Config, User
+from pipelines.core.home import Home
 
 HOUR = 3600.0
 
@@ -104,8 +104,8 @@ def test_weak_passwords_and_marked_up_usernames_are_refused():
 def test_a_download_is_built_only_for_a_live_session(home, monkeypatch):
     import pandas as pd
 
-    from dashboards import components
     from dashboards.access import AccessDenied, Principal, Role, audit
+    from dashboards.app import components
 
     monkeypatch.setenv("CLINICOPS_HOME", str(home.root))
     monkeypatch.delenv("CLINICOPS_CONFIG", raising=False)

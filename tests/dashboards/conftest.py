@@ -9,7 +9,7 @@ import os
 import pytest
 
 from dashboards.access import Principal, Role, acting_as
-from pipelines.lake import Home
+from pipelines.core.home import Home
 
 
 @pytest.fixture(autouse=True)

@@ -3,8 +3,13 @@ decided in dbt (marts.kpi_status, its unit tests), never here."""
 
 from __future__ import annotations
 
-from dashboards.bands import STATUS_BADGE, band_text, delta_color, worst_first
-from dashboards.formatting import fmt, fmt_delta, null_reason
+from dashboards.app.bands import (
+    STATUS_BADGE,
+    band_text,
+    delta_color,
+    worst_first,
+)
+from dashboards.app.formatting import fmt, fmt_delta, null_reason
 
 
 def test_band_text_names_the_open_edge():

@@ -7,7 +7,7 @@ import csv
 from pathlib import Path
 
 from dashboards.access.small_cells import guards
-from dashboards.catalog import Catalog, Names
+from dashboards.data.catalog import Catalog, Names
 
 SEEDS = Path(__file__).resolve().parents[2] / "dbt_project" / "seeds"
 

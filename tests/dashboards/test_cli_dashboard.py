@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import subprocess
 
-from pipelines.cli_dashboard import streamlit_command
+from pipelines.cli.dashboard import streamlit_command
 from tests.conftest import clinicops_command
 
 
@@ -29,4 +29,4 @@ def test_streamlit_is_headless_private_and_local():
         "--server.port 8600",
     ):
         assert flag in command
-    assert command.split()[4].endswith("dashboards/app.py")
+    assert command.split()[4].endswith("dashboards/app/app.py")

@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests.access.browser import PASSWORDS, TEST_SECRETS, write_test_users
 
-APP = Path(__file__).resolve().parents[2] / "dashboards" / "app.py"
+APP = Path(__file__).resolve().parents[2] / "dashboards" / "app" / "app.py"
 TIMEOUT = 120
 
 PAGES = {

@@ -9,11 +9,11 @@ from datetime import date
 import duckdb
 import pytest
 
-from dashboards import query
+from dashboards.data import query
 
 
 def publish_fake(home, as_of: str) -> None:
-    """Swap in a serving file the way pipelines/publish.py does: write aside, rename."""
+    """Swap in a serving file the way pipelines/publish/serving.py does: write aside, rename."""
     tmp = home / ".serving.tmp"
     with duckdb.connect(str(tmp)) as con:
         con.execute("create schema marts")

@@ -15,11 +15,11 @@ from datetime import date, timedelta
 import duckdb
 import pytest
 
+from dashboards.data.serving import read_serving
 from dashboards.reports.deck import DeckOptions, _Deck
 from dashboards.reports.digest import AlertRule, build_digest
 from dashboards.reports.periods import Period
-from dashboards.reports.serving import read_serving
-from pipelines.lake import Home
+from pipelines.core.home import Home
 from tests.dashboards.test_dashboard_pages import open_page, signed_in_users  # noqa: F401
 
 # kpi -> (planted status, target_low, target_high, band_gap), against values that say otherwise

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from dashboards.planning import Baseline, Scenario, outcome
+from dashboards.app.planning import Baseline, Scenario, outcome
 
 BASE = Baseline(
     visits=1000,

@@ -12,9 +12,15 @@ import zipfile
 import pandas as pd
 import pytest
 
-from dashboards.charts import bars, numbers, over_time, peers, wrap_label
-from dashboards.components import column_config, to_xlsx
-from dashboards.formatting import column_unit, fmt, header, number_format
+from dashboards.app.charts import (
+    bars,
+    numbers,
+    over_time,
+    peers,
+    wrap_label,
+)
+from dashboards.app.components import column_config, to_xlsx
+from dashboards.app.formatting import column_unit, fmt, header, number_format
 
 FIRST_RESPONSES = pd.DataFrame(
     {
@@ -139,8 +145,8 @@ def test_every_data_quality_table_converts_to_arrow_as_shown(dashboard_home):
     import duckdb
     import pyarrow as pa
 
-    from dashboards.components import _dates_without_midnight
-    from dashboards.query import DQ_TABLES
+    from dashboards.app.components import _dates_without_midnight
+    from dashboards.data.query import DQ_TABLES
 
     with duckdb.connect(str(dashboard_home.serving), read_only=True) as con:
         for name in sorted(DQ_TABLES):

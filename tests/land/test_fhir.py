@@ -9,10 +9,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from pipelines.contracts import BY_ENTITY
-from pipelines.lake import Home
-from pipelines.land import fhir
-from pipelines.landing import ledger
+from pipelines.core.contracts import BY_ENTITY
+from pipelines.core.home import Home
+from pipelines.land import fhir, ledger
 
 PATIENT_REF = "Patient/PAT-SECRET-0042"
 

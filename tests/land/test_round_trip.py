@@ -10,7 +10,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from pipelines.lake import Home
+from pipelines.core.home import Home
 from pipelines.sample import generate_practice
 from pipelines.sample.standard import write_standard_inbox
 from tests.conftest import clinicops_command

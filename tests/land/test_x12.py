@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from pipelines.lake import Home
-from pipelines.landing import ledger
+from pipelines.core.home import Home
+from pipelines.land import ledger
 from tests.land.remits import patient, remittance, write
 
 

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.config import Config
-from pipelines.contracts import BY_ENTITY, contract_for
-from pipelines.lake import Home
-from pipelines.landing import LandingReport, land_inbox
+from pipelines.core.config import Config
+from pipelines.core.contracts import BY_ENTITY, contract_for
+from pipelines.core.home import Home
+from pipelines.land import LandingReport, land_inbox
 
 TEST_KEY = b"test-pseudonym-key-0123456789abcdef"
 # Distinctive personal data, so a scan of the lake can prove it never got there.

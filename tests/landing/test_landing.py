@@ -12,13 +12,14 @@ import polars as pl
 import pytest
 import xlsxwriter
 
-from pipelines.config import Config
-from pipelines.contracts import CONTRACTS
-from pipelines.lake import Home, raw_schema
-from pipelines.landing import land as land_mod
-from pipelines.landing import land_entity, land_inbox, ledger
-from pipelines.landing.files import Delivered
-from pipelines.privacy import KEY_ENV, PseudonymKeyError, demo_key, ensure_demo_key, resolve_key
+from pipelines.core.config import Config
+from pipelines.core.contracts import CONTRACTS
+from pipelines.core.home import Home, raw_schema
+from pipelines.core.secrets import KEY_ENV
+from pipelines.land import land as land_mod
+from pipelines.land import land_entity, land_inbox, ledger
+from pipelines.land.pseudonymise import PseudonymKeyError, demo_key, ensure_demo_key, resolve_key
+from pipelines.land.read import Delivered
 from tests.landing.conftest import FULL_NAME, PATIENT, TEST_KEY, csv_text, deliver, row
 
 
@@ -315,7 +316,7 @@ def test_crash_leftovers_are_removed_and_the_file_lands_again(inbox, home, land,
 
 
 def test_a_delivery_in_flight_is_not_taken_for_debris(home):
-    from pipelines.lake import ensure_lake
+    from pipelines.core.home import ensure_lake
 
     ensure_lake(home)
     held = ledger.reserve(home)
@@ -326,7 +327,7 @@ def test_a_delivery_in_flight_is_not_taken_for_debris(home):
 
 
 def test_parallel_reservations_get_distinct_ids(home):
-    from pipelines.lake import ensure_lake
+    from pipelines.core.home import ensure_lake
 
     ensure_lake(home)
     got: list[ledger.Reservation] = []

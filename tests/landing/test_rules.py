@@ -9,7 +9,7 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from pipelines.contracts import CONTRACTS, Kind, contract_for
+from pipelines.core.contracts import CONTRACTS, Kind, contract_for
 from tests.landing.conftest import PATIENT, deliver, row
 
 # (entity, changes to the valid row, column the reason is filed under, text in the reason)

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from dagster import AssetCheckSeverity
 
-from pipelines.config import load_config
-from pipelines.defs.landing import FILES_CHECK, _entity_results
-from pipelines.landing.land import FileResult, LandingReport
+from pipelines.core.config import load_config
+from pipelines.land.land import FileResult, LandingReport
+from pipelines.orchestrate.defs.landing import FILES_CHECK, _entity_results
 from tests.conftest import clinicops_command
 from tests.mapping.vendor_files import PRESETS, kaggle_csv, write_vendor_inbox
 
@@ -106,7 +106,7 @@ def test_the_entity_check_fails_with_error_severity_when_a_file_was_refused(tmp_
 
 
 def test_privacy_scan_reads_routed_vendor_files(tmp_path):
-    from pipelines.privacy_scan import collect_personal
+    from pipelines.audit.privacy_scan import collect_personal
 
     inbox = tmp_path / "inbox"
     write_vendor_inbox(inbox)

@@ -8,10 +8,10 @@ import time
 
 import pytest
 
-from pipelines.config import Config
-from pipelines.landing import land_inbox
-from pipelines.landing.files import scan
-from pipelines.landing.ledger import ledger
+from pipelines.core.config import Config
+from pipelines.land import land_inbox
+from pipelines.land.ledger import ledger
+from pipelines.land.read import scan
 from tests.landing.conftest import TEST_KEY, csv_text, row
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from pipelines.contracts import Kind
+from pipelines.core.contracts import Kind
+from pipelines.core.mapping_config import ColumnFormat, parse_expression
 from pipelines.land.expressions import Evaluator, bind
 from pipelines.land.formats import date_text, number_text, sign_of
-from pipelines.landing.files import FileError
-from pipelines.mapping_config import ColumnFormat, parse_expression
+from pipelines.land.read import FileError
 
 
 def _date(values, kind=Kind.TIMESTAMP, **fmt):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines.config import ConfigError, load_config
+from pipelines.core.config import ConfigError, load_config
 
 ROUTE = "sources: {scheduling: {routes: [{files: x.csv, entity: appointments, %s}]}}"
 KEY = "sources.scheduling.routes.0"
@@ -108,7 +108,7 @@ def test_yaml_scalars_in_constants_and_value_maps_are_text(tmp_path):
 
 
 def test_every_preset_is_a_valid_config():
-    from pipelines.config import PRESETS_DIR
+    from pipelines.core.config import PRESETS_DIR
 
     presets = sorted(PRESETS_DIR.glob("*.yaml"))
     assert len(presets) >= 3

@@ -7,11 +7,10 @@ from pathlib import Path
 
 import polars as pl
 
-from pipelines.config import Config
-from pipelines.lake import Home
-from pipelines.land import routes
-from pipelines.landing import land_inbox
-from pipelines.landing.ledger import ledger
+from pipelines.core.config import Config
+from pipelines.core.home import Home
+from pipelines.land import land_inbox, routes
+from pipelines.land.ledger import ledger
 from tests.landing.conftest import PATIENT, TEST_KEY, csv_text, row
 
 

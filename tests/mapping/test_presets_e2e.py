@@ -17,8 +17,8 @@ import duckdb
 import polars as pl
 import pytest
 
-from pipelines.lake import Home
-from pipelines.landing.ledger import ledger
+from pipelines.core.home import Home
+from pipelines.land.ledger import ledger
 from tests.conftest import clinicops_command
 from tests.mapping.vendor_files import KAGGLE_NO_SHOW, PRESETS, write_vendor_inbox
 

@@ -6,8 +6,8 @@ from datetime import date, datetime
 
 import polars as pl
 
+from dashboards.data.serving import Serving
 from dashboards.reports.digest import _new_problems
-from dashboards.reports.serving import Serving
 
 
 def test_digest_lists_refused_files_first_with_their_reason():

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import polars as pl
 
-from pipelines.contracts import BY_ENTITY, Kind
+from pipelines.core.contracts import BY_ENTITY, Kind
 
 # The CMS file KPI_SPEC.md names, not dbt's converted seed: a conversion slip would
 # otherwise be shared by both sides. CI keeps shared/ beside the repository; a git

@@ -17,7 +17,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from pipelines.lake import Home
+from pipelines.core.home import Home
 from pipelines.sample import generate_corrections, generate_practice
 from tests.conftest import clinicops_command
 from tests.oracle.compare import ON, disagreements, published, summary

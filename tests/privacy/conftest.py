@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from dashboards import query
-from pipelines.lake import Home
+from dashboards.data import query
+from pipelines.core.home import Home
 from tests.conftest import SAMPLE_CORRECTIONS, SAMPLE_INBOX, clinicops_command
 from tests.reports.smtp import smtp_server
 
@@ -51,8 +51,8 @@ def _mailed_digest(home: Home, config: Path) -> bytes:
 def _downloads(home: Home) -> None:
     """The bytes the dashboards' CSV and XLSX buttons hand out, for frames of every kind
     the query layer serves (directories, targets, KPIs by provider, data quality)."""
-    from dashboards import components
     from dashboards.access import Principal, Role, acting_as
+    from dashboards.app import components
 
     previous = os.environ.get(query.HOME_ENV)
     os.environ[query.HOME_ENV] = str(home.root)

@@ -8,11 +8,17 @@ import gzip
 import pandas as pd
 import pytest
 
-from dashboards.components import to_xlsx
-from pipelines.config import Config
-from pipelines.lake import Home
-from pipelines.privacy import Pseudonymiser
-from pipelines.privacy_scan import Finding, Matcher, PersonalValues, collect_personal, scan
+from dashboards.app.components import to_xlsx
+from pipelines.audit.privacy_scan import (
+    Finding,
+    Matcher,
+    PersonalValues,
+    collect_personal,
+    scan,
+)
+from pipelines.core.config import Config
+from pipelines.core.home import Home
+from pipelines.land.pseudonymise import Pseudonymiser
 
 APPOINTMENTS_HEADER = (
     "appointment_id,patient_id,provider_id,location_id,appointment_type,booked_at,"

@@ -18,9 +18,9 @@ import pytest
 from pptx import Presentation
 from pptx.util import Inches
 
-from dashboards import components
+from dashboards.app import components
 from dashboards.reports.pdf import pptx_to_pdf
-from pipelines.privacy_scan import Finding
+from pipelines.audit.privacy_scan import Finding
 from tests.conftest import SAMPLE_INBOX, clinicops_command
 from tests.privacy.conftest import INBOXES
 

@@ -6,8 +6,8 @@ import subprocess
 import pytest
 from pptx import Presentation
 
-from pipelines.config import Config
-from pipelines.privacy_scan import scan
+from pipelines.audit.privacy_scan import scan
+from pipelines.core.config import Config
 from tests.conftest import PROJECT_ROOT, clinicops_command
 from tests.privacy.conftest import DQ_TABLES, INBOXES
 

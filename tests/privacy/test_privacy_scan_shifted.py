@@ -3,8 +3,8 @@ searches for the personal value it moved, not for the provider id that took its 
 
 from __future__ import annotations
 
-from pipelines.config import Config
-from pipelines.privacy_scan import collect_personal
+from pipelines.audit.privacy_scan import collect_personal
+from pipelines.core.config import Config
 from tests.landing.conftest import PATIENT, csv_text, row
 
 

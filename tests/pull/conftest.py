@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pipelines.config import Config
-from pipelines.lake import Home
+from pipelines.core.config import Config
+from pipelines.core.home import Home
 from pipelines.pull.ledger import PullLedger
 
 PROJECT = Path(__file__).resolve().parents[2]

@@ -14,10 +14,15 @@ from dagster import (
     build_sensor_context,
 )
 
-from pipelines.config import load_config
-from pipelines.defs.pull import CHECK, RETRY, pull_definitions, pull_key
-from pipelines.defs.resources import ClinicopsResource
-from pipelines.lake import Home
+from pipelines.core.config import load_config
+from pipelines.core.home import Home
+from pipelines.orchestrate.defs.pull import (
+    CHECK,
+    RETRY,
+    pull_definitions,
+    pull_key,
+)
+from pipelines.orchestrate.defs.resources import ClinicopsResource
 from tests.pull.conftest import write_config
 from tests.pull.fhir_server import FhirServer
 

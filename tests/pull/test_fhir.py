@@ -9,7 +9,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from pipelines.lake import Home
+from pipelines.core.home import Home
 from pipelines.pull import check, pull_source
 from tests.pull.conftest import (
     config_for,

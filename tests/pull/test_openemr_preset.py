@@ -32,8 +32,8 @@ import pytest
 import sqlalchemy as sa
 import yaml
 
-from pipelines.lake import Home
-from pipelines.landing.ledger import ledger as landing_ledger
+from pipelines.core.home import Home
+from pipelines.land.ledger import ledger as landing_ledger
 from pipelines.pull import check, pull_source
 from pipelines.pull.base import PullContext
 from pipelines.pull.ledger import PullLedger

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.lake import Home
-from pipelines.landing import land_inbox
+from pipelines.core.home import Home
+from pipelines.land import land_inbox
 from pipelines.pull import check, pull_source
 from tests.pull.conftest import (
     config_for,

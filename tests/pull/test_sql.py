@@ -7,7 +7,7 @@ import pytest
 import sqlalchemy as sa
 from pydantic import ValidationError
 
-from pipelines.lake import Home
+from pipelines.core.home import Home
 from pipelines.pull import check, pull_source
 from pipelines.pull.base import PullContext
 from pipelines.pull.ledger import PullLedger

@@ -22,10 +22,10 @@ from pathlib import Path
 
 import polars as pl
 
-from pipelines.config import Config
-from pipelines.lake import Home
-from pipelines.landing import land as land_mod
-from pipelines.landing import land_inbox
+from pipelines.core.config import Config
+from pipelines.core.home import Home
+from pipelines.land import land as land_mod
+from pipelines.land import land_inbox
 
 BLOCK_ROWS = 100_000
 KEY = b"bigfile-pseudonym-key-0123456789abcdef"
@@ -101,7 +101,7 @@ def measure(size_mb: int, batch_rows: int | None, workdir: Path) -> dict:
     rows = write_file(inbox / "scheduling" / "appointments_big.csv", size_mb * 1024 * 1024)
     if batch_rows:
         land_mod.BATCH_ROWS = batch_rows
-    from pipelines import quality
+    from pipelines.land import quality
 
     quality._context()  # load Great Expectations before the baseline is taken
     # The kernel's peak counter starts again from here (Linux: write 5 to clear_refs).

@@ -1,6 +1,6 @@
 """A small practice, one never-interrupted run of it, and helpers to run and kill the CLI.
 
-The pipeline runs as a real `clinicops` process, so that a SIGKILL (pipelines/faults.py)
+The pipeline runs as a real `clinicops` process, so that a SIGKILL (pipelines/core/faults.py)
 takes it down as a power cut would. The helper reports whatever the run started that
 outlived it (an orphaned dbt would hold the warehouse lock) and then kills it, as a
 reboot would.
@@ -25,8 +25,8 @@ import duckdb
 import polars as pl
 import pytest
 
-from pipelines.faults import FAULT_ENV
-from pipelines.lake import Home
+from pipelines.core.faults import FAULT_ENV
+from pipelines.core.home import Home
 from pipelines.sample import generate_corrections, generate_practice
 from tests.conftest import clinicops_command
 

@@ -27,8 +27,13 @@ from pathlib import Path
 import polars as pl
 import xlsxwriter
 
-from pipelines.config import Config
-from pipelines.contracts import BY_ENTITY, CONTRACTS, Kind, contract_for
+from pipelines.core.config import Config
+from pipelines.core.contracts import (
+    BY_ENTITY,
+    CONTRACTS,
+    Kind,
+    contract_for,
+)
 from tests.landing.conftest import VALID
 
 Rejection = tuple[int, str, str]  # line, column, fragment of the reason

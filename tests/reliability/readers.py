@@ -4,7 +4,7 @@ Two kinds of reader ask until told to stop. A file reader opens the serving file
 read-only, reads `kpi_values` and `publish_info` in one query and closes: its answer is
 the state's `published_at` and a checksum of every kpi_values row, proving the file was
 one complete state. A query-layer reader reads as a page does, through
-dashboards/query.py with its cached connection and results: the header's publish stamp
+dashboards/data/query.py with its cached connection and results: the header's publish stamp
 first, then the page's KPI rows in a separate call, so a publish landing between the
 two would show as a stamp paired with the other state's rows.
 """
@@ -21,9 +21,9 @@ import duckdb
 import pandas as pd
 import polars as pl
 
-from dashboards import query
 from dashboards.access import Principal, Role, acting_as
-from pipelines.lake import Home
+from dashboards.data import query
+from pipelines.core.home import Home
 from tests.landing.conftest import csv_text
 
 PAGE_KPIS = ["completed_visits", "gross_charges", "no_show_rate", "payments"]
@@ -81,7 +81,7 @@ def _ask_until(ask: Callable[[], tuple], stop: str) -> list[dict]:
 
 
 def scorecard_week(serving: Path) -> date:
-    """The week the scorecard opens on: the newest complete one (dashboards/query.py)."""
+    """The week the scorecard opens on: the newest complete one (dashboards/data/query.py)."""
     with duckdb.connect(str(serving), read_only=True) as con:
         ((as_of,),) = con.sql("select as_of_date from marts.publish_info").fetchall()
     monday = as_of - timedelta(days=as_of.weekday())

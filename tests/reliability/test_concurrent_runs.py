@@ -21,8 +21,8 @@ import duckdb
 import polars as pl
 import pytest
 
-from pipelines.lake import Home
-from pipelines.landing import ledger
+from pipelines.core.home import Home
+from pipelines.land import ledger
 from tests.conftest import clinicops_command
 from tests.reliability.conftest import RUN_TIMEOUT, run_ok
 

@@ -12,8 +12,8 @@ from collections import defaultdict
 import polars as pl
 import pytest
 
-from pipelines.lake import SCHEMA_DELIVERY_ID, Home
-from pipelines.landing import FileResult, land_inbox, ledger
+from pipelines.core.home import SCHEMA_DELIVERY_ID, Home
+from pipelines.land import FileResult, land_inbox, ledger
 from tests.landing.conftest import TEST_KEY
 from tests.reliability.corpus import CONFIGS, Case, build_corpus, write_case
 

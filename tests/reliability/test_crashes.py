@@ -16,9 +16,9 @@ import polars as pl
 import pyarrow.parquet as pq
 import pytest
 
-from pipelines.dbt_child import PARENT_ENV
-from pipelines.lake import SCHEMA_DELIVERY_ID, Home
-from pipelines.landing import ledger
+from pipelines.core.home import SCHEMA_DELIVERY_ID, Home
+from pipelines.core.warehouse_lock import PARENT_ENV
+from pipelines.land import ledger
 from tests.reliability.conftest import (
     Run,
     assert_same_kpis,

@@ -15,9 +15,9 @@ import duckdb
 import polars as pl
 import pytest
 
-from pipelines.home_lock import home_lock
-from pipelines.lake import Home
-from pipelines.landing import ledger
+from pipelines.core.home import Home
+from pipelines.core.home_lock import home_lock
+from pipelines.land import ledger
 from tests.conftest import clinicops_command
 from tests.landing.conftest import deliver, row
 from tests.reliability.conftest import hold_lock

@@ -12,8 +12,8 @@ import duckdb
 import polars as pl
 import pytest
 
-from pipelines.lake import Home
-from pipelines.landing import ledger
+from pipelines.core.home import Home
+from pipelines.land import ledger
 from tests.reliability.conftest import assert_same_kpis, clinicops, kpi_values, run_ok
 
 pytestmark = pytest.mark.e2e

@@ -17,12 +17,12 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from pipelines.config import Config
-from pipelines.lake import SCHEMA_DELIVERY_ID, Home
-from pipelines.landing import ledger
-from pipelines.landing.files import discover
-from pipelines.landing.land import _land
-from pipelines.privacy import KEY_ENV
+from pipelines.core.config import Config
+from pipelines.core.home import SCHEMA_DELIVERY_ID, Home
+from pipelines.core.secrets import KEY_ENV
+from pipelines.land import ledger
+from pipelines.land.land import _land
+from pipelines.land.read import discover
 from tests.conftest import clinicops_command
 from tests.landing.conftest import TEST_KEY, deliver, row
 from tests.reliability.conftest import (

@@ -1,7 +1,7 @@
 """Readers keep querying the serving file while the pipeline rebuilds and republishes it.
 
 Reader processes query while a new delivery is landed, built and published: two open
-the serving file directly, two read as a dashboard page does through dashboards/query.py
+the serving file directly, two read as a dashboard page does through dashboards/data/query.py
 (readers.py). Every answer must succeed and match, in full, one published state: the one
 before or the one after, never a mix of the two. test_readers_browser.py does the same
 through the Streamlit app over HTTP.
@@ -19,9 +19,9 @@ from concurrent.futures import ProcessPoolExecutor
 
 import pytest
 
-from dashboards import query
 from dashboards.access import Principal, Role, acting_as
-from pipelines.lake import Home
+from dashboards.data import query
+from pipelines.core.home import Home
 from tests.reliability.conftest import run_ok
 from tests.reliability.readers import (
     checksum,
@@ -63,7 +63,7 @@ def test_readers_see_the_old_or_the_new_state_never_a_mix(
     stage = ["--home", str(home.root)]
 
     # A spawned reader re-runs the parent's `__main__` file; after a Streamlit AppTest in
-    # this process that is dashboards/app.py, so the readers start from an empty one.
+    # this process that is dashboards/app/app.py, so the readers start from an empty one.
     monkeypatch.setitem(sys.modules, "__main__", types.ModuleType("__main__"))
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(2 * READERS_PER_KIND, mp_context=context) as pool:

@@ -25,8 +25,8 @@ import pandas as pd
 import pytest
 from playwright.async_api import Browser, Page, async_playwright
 
-from dashboards.formatting import fmt
-from pipelines.lake import Home
+from dashboards.app.formatting import fmt
+from pipelines.core.home import Home
 from tests.access.browser import (
     CHROMIUM,
     CHROMIUM_FLAGS,
@@ -45,7 +45,7 @@ pytestmark = pytest.mark.e2e
 
 READERS = 3  # 2 cores shared: three sessions already keep the server busy
 HEADLINE = "Gross charges"
-STAMP_FORMAT = "%d %b %Y %H:%M"  # dashboards/components.py header
+STAMP_FORMAT = "%d %b %Y %H:%M"  # dashboards/app/components.py header
 SETTLED = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 
 

@@ -13,9 +13,9 @@ import duckdb
 import polars as pl
 import pytest
 
-from pipelines.build import _run_dbt, dbt_env, home_target_dir
-from pipelines.config import Config
-from pipelines.landing import land_inbox, ledger
+from pipelines.core.config import Config
+from pipelines.land import land_inbox, ledger
+from pipelines.model.build import _run_dbt, dbt_env, home_target_dir
 from tests.landing.conftest import TEST_KEY, deliver, row
 
 pytestmark = pytest.mark.e2e
@@ -38,7 +38,7 @@ def _staging(home, model: str, order: str) -> list[dict]:
 
 
 def test_redelivered_files_end_in_the_state_the_contract_gives(tmp_path):
-    from pipelines.lake import Home
+    from pipelines.core.home import Home
 
     home = Home(tmp_path / "home")
     first, second = tmp_path / "scan1", tmp_path / "scan2"

@@ -1,4 +1,7 @@
-"""Who holds the warehouse lock, and which holders a build may end (pipelines/warehouse_lock.py)."""
+"""Who holds the warehouse lock, and which holders a build may end.
+
+(pipelines/core/warehouse_lock.py)
+"""
 
 from __future__ import annotations
 
@@ -11,8 +14,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.dbt_child import PARENT_ENV
-from pipelines.warehouse_lock import WarehouseBusy, lock_holder, release_stale_lock
+from pipelines.core.warehouse_lock import PARENT_ENV, WarehouseBusy, lock_holder, release_stale_lock
 from tests.reliability.conftest import hold_lock
 
 

@@ -12,14 +12,14 @@ from dagster import materialize
 from pptx import Presentation
 
 from dashboards.access.principal import Principal, Role, acting_as
+from dashboards.data.serving import read_serving
 from dashboards.reports.deck import DeckOptions, _Deck
 from dashboards.reports.figures import Cell
 from dashboards.reports.formatting import change, value_text
 from dashboards.reports.layout import overflows
 from dashboards.reports.periods import parse_period
-from dashboards.reports.serving import read_serving
-from pipelines.defs.reports import board_deck
-from pipelines.defs.resources import ClinicopsResource
+from pipelines.orchestrate.defs.reports import board_deck
+from pipelines.orchestrate.defs.resources import ClinicopsResource
 from tests.conftest import PROJECT_ROOT, clinicops_command
 
 ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "reports"

@@ -161,8 +161,8 @@ def test_a_partial_fiscal_year_is_labelled_and_shows_no_change(pack_home):
 def test_every_deck_chart_has_level_ticks_that_do_not_overlap(pack_home):
     """Each chart of the deck, at the size it is placed on its slide, laid out by Plotly in
     Chromium, and its tick labels measured as on the dashboards."""
+    from dashboards.data.serving import read_serving
     from dashboards.reports.deck import _Deck
-    from dashboards.reports.serving import read_serving
     from tests.access.browser import chromium
     from tests.dashboards.readability import tick_problems
 

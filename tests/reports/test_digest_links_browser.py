@@ -13,8 +13,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from dashboards.access.principal import Principal, Role, acting_as
+from dashboards.data.serving import read_serving
 from dashboards.reports.digest import build_digest, last_complete_week
-from dashboards.reports.serving import read_serving
 from tests.access.browser import (
     LAPTOP,
     PASSWORDS,

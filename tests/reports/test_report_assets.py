@@ -9,10 +9,10 @@ import duckdb
 import yaml
 from dagster import AssetKey, materialize
 
-from pipelines import report_jobs
-from pipelines.defs.reports import weekly_digest
-from pipelines.defs.resources import ClinicopsResource
-from pipelines.lake import Home
+from dashboards.reports import jobs as report_jobs
+from pipelines.core.home import Home
+from pipelines.orchestrate.defs.reports import weekly_digest
+from pipelines.orchestrate.defs.resources import ClinicopsResource
 from tests.reports.smtp import html_part
 
 DASHBOARD = "http://dashboard.example:8501"
@@ -25,7 +25,7 @@ def _metadata(result) -> dict:
 
 
 def test_the_scheduled_job_builds_both_reports_after_serving():
-    from pipelines.definitions import defs
+    from pipelines.orchestrate.definitions import defs
 
     schedule = defs.resolve_schedule_def("weekly_monday_0500")
     job = defs.resolve_job_def(schedule.job_name)

@@ -165,7 +165,7 @@ def test_smtp_settings_come_from_the_environment():
 
 
 def test_the_example_config_has_valid_alert_rules():
-    from pipelines.config import load_config
+    from pipelines.core.config import load_config
 
     config = load_config(PROJECT_ROOT / "clinicops.example.yaml")
     assert [r.kpi for r in config.alerts.rules] == [
@@ -177,7 +177,7 @@ def test_the_example_config_has_valid_alert_rules():
 
 
 def test_alert_rules_are_validated():
-    from pipelines.config import Config
+    from pipelines.core.config import Config
 
     def rules(*rule):
         return {"alerts": {"rules": list(rule)}}

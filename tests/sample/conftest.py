@@ -7,8 +7,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from pipelines.contracts import contract_for
-from pipelines.landing.validate import Checked, check
+from pipelines.core.contracts import contract_for
+from pipelines.land.validate import Checked, check
 from pipelines.sample import generate_corrections, generate_practice
 from pipelines.sample.writer import inbox_path
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import polars as pl
 
-from pipelines.contracts import CONTRACTS
+from pipelines.core.contracts import CONTRACTS
 from pipelines.sample import generate_corrections, generate_practice
 from pipelines.sample.billing import CODES_ABSENT_FROM_RVU_FILE
 from tests.sample.conftest import PROJECT_ROOT, read_text

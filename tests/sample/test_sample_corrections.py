@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from pipelines.contracts import contract_for
+from pipelines.core.contracts import contract_for
 from pipelines.sample import generate_corrections
 from pipelines.sample.writer import inbox_path
 from tests.sample.conftest import judged_row_by_row, read_text

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 
 import polars as pl
 
-from pipelines.contracts import (
+from pipelines.core.contracts import (
     APPOINTMENT_STATUSES,
     APPOINTMENT_TYPES,
     BUDGET_VOLUME_LINES,

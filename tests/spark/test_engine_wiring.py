@@ -3,10 +3,11 @@
 import duckdb
 import pytest
 
-from pipelines.build import Engine, dbt_build_args, dbt_env, spark_table_dir
-from pipelines.config import Config
-from pipelines.lake import Home
-from pipelines.publish import publish
+from pipelines.core.config import Config
+from pipelines.core.engine import Engine, spark_table_dir
+from pipelines.core.home import Home
+from pipelines.model.build import dbt_build_args, dbt_env
+from pipelines.publish.serving import publish
 
 
 def test_build_args_name_the_target_and_leave_unit_tests_to_ci(tmp_path):

@@ -13,7 +13,7 @@ import subprocess
 import duckdb
 import pytest
 
-from pipelines.lake import Home
+from pipelines.core.home import Home
 from tests.conftest import clinicops_command
 
 pytestmark = pytest.mark.spark

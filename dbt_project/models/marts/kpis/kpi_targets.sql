@@ -7,7 +7,7 @@
 -- This is the KPI's default band; marts.kpi_status adds the budget and specialty bands
 -- and decides each row's status.
 -- The practice's overrides arrive as the dbt var `target_overrides`, a mapping
--- kpi -> {low, high, direction} (pipelines/build.py passes the config file's `targets`);
+-- kpi -> {low, high, direction} (pipelines/model/build.py passes the config file's `targets`);
 -- a key that is present replaces the default, even with null (an open band edge), a
 -- key that is absent keeps it.
 -- Grain: one row per KPI name (kpi).

@@ -1,0 +1,1 @@
+"""The Streamlit app: pages, components, charts and formatting."""

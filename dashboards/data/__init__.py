@@ -1,0 +1,1 @@
+"""The one data layer the pages, the deck and the digest read."""

@@ -1,0 +1,1 @@
+"""Audit: checks over the outputs, such as the privacy scan."""

@@ -1,0 +1,1 @@
+"""The `clinicops` command line: one module per command group."""

@@ -1,0 +1,3 @@
+"""Core: configuration, the home's folder layout, the contracts, faults.
+
+Every stage imports this package and nothing else of its neighbours."""

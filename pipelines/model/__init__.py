@@ -1,0 +1,1 @@
+"""Model: the dbt build, its child process, the warehouse lock and seeds."""

@@ -1,0 +1,1 @@
+"""Orchestrate: the Dagster definitions that run the stages."""
