@@ -1,6 +1,8 @@
 {#-
   Engine-specific SQL lives only here, behind adapter.dispatch, so that the same models
-  run on DuckDB and (issue 10) on Spark. Add a `spark__` version beside each default.
+  run on DuckDB and (issue 10) on Spark. A `default__` version is portable SQL; SQL only
+  DuckDB speaks is named `duckdb__`, beside its `spark__` twin, so that an engine with
+  neither fails at compile time instead of running DuckDB's SQL.
 -#}
 
 {#- A rate that is null, never 0 and never an error, when its denominator is 0 (KPI_SPEC.md). -#}
@@ -18,7 +20,7 @@
 {% macro quantile_cont(expression, fraction) -%}
     {{ return(adapter.dispatch('quantile_cont', 'clinicops')(expression, fraction)) }}
 {%- endmacro %}
-{% macro default__quantile_cont(expression, fraction) -%}
+{% macro duckdb__quantile_cont(expression, fraction) -%}
     quantile_cont({{ expression }}, {{ fraction }})
 {%- endmacro %}
 {% macro spark__quantile_cont(expression, fraction) -%}
@@ -32,7 +34,7 @@
 {% macro minutes_between(start_ts, end_ts) -%}
     {{ return(adapter.dispatch('minutes_between', 'clinicops')(start_ts, end_ts)) }}
 {%- endmacro %}
-{% macro default__minutes_between(start_ts, end_ts) -%}
+{% macro duckdb__minutes_between(start_ts, end_ts) -%}
     (cast(epoch({{ end_ts }}) as double) - cast(epoch({{ start_ts }}) as double)) / 60.0
 {%- endmacro %}
 {% macro spark__minutes_between(start_ts, end_ts) -%}
@@ -43,7 +45,7 @@
 {% macro days_between(start_date, end_date) -%}
     {{ return(adapter.dispatch('days_between', 'clinicops')(start_date, end_date)) }}
 {%- endmacro %}
-{% macro default__days_between(start_date, end_date) -%}
+{% macro duckdb__days_between(start_date, end_date) -%}
     cast(date_diff('day', cast({{ start_date }} as date), cast({{ end_date }} as date)) as bigint)
 {%- endmacro %}
 {% macro spark__days_between(start_date, end_date) -%}
@@ -59,7 +61,7 @@
 {% macro to_local_ts(ts, offset_minutes, timezone) -%}
     {{ return(adapter.dispatch('to_local_ts', 'clinicops')(ts, offset_minutes, timezone)) }}
 {%- endmacro %}
-{% macro default__to_local_ts(ts, offset_minutes, timezone) -%}
+{% macro duckdb__to_local_ts(ts, offset_minutes, timezone) -%}
     case
         when {{ ts }} is null then null
         when {{ offset_minutes }} is null or {{ timezone }} is null then {{ ts }}
@@ -91,7 +93,7 @@
 {% macro day_series(start_date, end_date) -%}
     {{ return(adapter.dispatch('day_series', 'clinicops')(start_date, end_date)) }}
 {%- endmacro %}
-{% macro default__day_series(start_date, end_date) -%}
+{% macro duckdb__day_series(start_date, end_date) -%}
     select cast(series.day as date) as day
     from (
         select unnest(generate_series(
