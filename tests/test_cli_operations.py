@@ -106,8 +106,8 @@ def test_great_expectations_loads_without_pyspark():
     code = (
         "import sys, warnings\n"
         "warnings.simplefilter('error', FutureWarning)\n"
-        "from pipelines import quality\n"
-        "from pipelines.contracts import CONTRACTS\n"
+        "from pipelines.land import quality\n"
+        "from pipelines.core.contracts import CONTRACTS\n"
         "quality._context()\n"
         "quality.expectation_suite(CONTRACTS[0])\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] == 'pyspark'))\n"
@@ -122,7 +122,7 @@ def test_serve_switches_the_schedule_and_the_sensor_on():
     code = (
         "import os\n"
         "os.environ['CLINICOPS_AUTOMATION'] = '{}'\n"
-        "from pipelines.definitions import defs\n"
+        "from pipelines.orchestrate.definitions import defs\n"
         "print(defs.resolve_schedule_def('weekly_monday_0500').default_status.value,"
         " defs.resolve_sensor_def('inbox_sensor').default_status.value)\n"
     )

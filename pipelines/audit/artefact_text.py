@@ -270,7 +270,7 @@ def gzip_pieces(path: Path) -> Iterator[Piece]:
         raise UnreadableArtefact(f"cannot be decompressed ({type(exc).__name__})") from None
 
 
-def html_pieces(path: Path) -> Iterator[Piece]:
+def html_pieces(path: Path) -> list[Piece]:
     return _html_pieces(path.read_text(encoding="utf-8", errors="replace"))
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 import yaml
 from pydantic import (
@@ -134,7 +134,8 @@ class Reports(_Strict):
     deck_provider_ids: bool = False
 
 
-ROLES = ("admin", "manager", "location_manager", "physician", "board")
+Role = Literal["admin", "manager", "location_manager", "physician", "board"]
+ROLES: tuple[str, ...] = get_args(Role)
 BCRYPT_HASH = r"^\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}$"
 
 
@@ -143,7 +144,7 @@ class User(_Strict):
     password). `role: null` is allowed and sees nothing, so access can be withdrawn
     without deleting the user's history in the audit log."""
 
-    role: Literal[ROLES] | None = None
+    role: Role | None = None
     provider_id: str | None = None  # physicians
     location_ids: list[str] = Field(default_factory=list)  # location managers
     password_hash: str = Field(pattern=BCRYPT_HASH)

@@ -60,7 +60,7 @@ def convert(rows: list[list[str]]) -> list[list[str]]:
     if found is None:
         raise ValueError(f"no header row naming {', '.join(SEED_COLUMNS)}")
     start, positions = found
-    out = [list(SEED_COLUMNS)]
+    out: list[list[str]] = [list(SEED_COLUMNS)]
     for row in rows[start + 1 :]:
         if not row or not row[positions["hcpcs"]].strip():
             continue

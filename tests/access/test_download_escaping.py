@@ -45,7 +45,7 @@ def test_md_leaves_no_markup(tmp_path):
     script = tmp_path / "page.py"
     script.write_text(
         "import streamlit as st\n"
-        "from dashboards.safe_text import md\n"
+        "from dashboards.access.safe_text import md\n"
         f"st.markdown('Location: ' + md({hostile!r}))\n"
     )
     at = AppTest.from_file(str(script)).run()

@@ -25,7 +25,7 @@ from tests.reliability.conftest import hold_lock
 HOLD = (
     "import sys, time\n"
     "from pathlib import Path\n"
-    "from pipelines.home_lock import home_lock\n"
+    "from pipelines.core.home_lock import home_lock\n"
     "with home_lock(Path(sys.argv[1])):\n"
     "    print('held', flush=True)\n"
     "    sys.stdin.readline()\n"
