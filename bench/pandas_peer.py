@@ -646,12 +646,12 @@ def cost_kpis(data, as_of, visits: pd.DataFrame, payments: pd.DataFrame) -> list
     cost["margin_pct"] = ratio(cost["margin"], cost["payments"])
     out = [
         long(cost[cost["labor"].notna()], labor_cost="labor", overtime_share="overtime_share"),
+        long(cost[cost["labor"].notna()], labor_cost_per_visit="labor_per_visit"),
         long(cost[cost["non_labor"].notna()], non_labor_cost="non_labor"),
         long(
             cost,
             operating_cost="operating",
             cost_per_visit="cost_per_visit",
-            labor_cost_per_visit="labor_per_visit",
             operating_margin="margin",
             operating_margin_pct="margin_pct",
         ),
