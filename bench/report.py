@@ -219,8 +219,10 @@ def markdown(results: Results, kept_findings: str = "") -> str:
         "Produced by `" + results.command + "` (bench/run.py): wall seconds are the median "
         "of the runs counted, peak RSS is the highest resident memory of the step's whole "
         "process tree over those runs, and every ratio compares figures of the same harness "
-        "run. The floor is bare DuckDB loading the same CSV files and one hand-written SQL "
-        "script (bench/floor.sql) computing the core KPIs per location and month. The "
+        "run. The floor is bare DuckDB loading the same CSV files as text and one "
+        "hand-written SQL script (bench/floor.sql) that applies the same contract checks "
+        "and newest-delivery-per-key rule, then computes the core KPIs per location and "
+        "month. The "
         "increment is one more week delivered as new files on top of the history, landed, "
         "built and published.",
         "",
