@@ -1,8 +1,106 @@
 -- The floor: a fixed core set of KPIs per location and month, written by hand against
--- the raw CSVs loaded as they are. It does what any build must do at least once (read
--- every row, group by location and month) and nothing a trusted build adds (validation,
--- newest version per key, local time, pseudonymisation, tests, every other KPI).
--- Timestamps are taken as the wall time written in the file; offsets are ignored.
+-- the raw CSVs (bench/floor.py loads them as text, `raw_<entity>`). It does what any
+-- trusted build must do at least once: the contract checks of CONTRACTS.md on the raw
+-- text (required values, types, enums, ranges), keeping only good rows, and the newest
+-- delivery of each key (later file, then later line, wins). It leaves out what the
+-- product adds beyond that (local time, pseudonymisation, history, data tests, every
+-- other KPI). Timestamps are taken as the wall time written in the file.
+create or replace macro is_money(v) as regexp_full_match(trim(v), '\d+(\.\d+)?');
+create or replace macro is_number(v) as regexp_full_match(trim(v), '-?\d+(\.\d+)?');
+create or replace macro is_date(v) as try_cast(trim(v) as date) is not null
+    and regexp_full_match(trim(v), '\d{4}-\d{2}-\d{2}');
+create or replace macro is_timestamp(v) as regexp_full_match(
+    trim(v), '\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?'
+);
+create or replace macro present(v) as coalesce(trim(v), '') <> '';
+
+create or replace table appointments as
+select
+    trim(appointment_id) as appointment_id,
+    trim(location_id) as location_id,
+    lower(trim(status)) as status,
+    trim(scheduled_start) as scheduled_start,
+    nullif(trim(checked_in_at), '') as checked_in_at,
+    nullif(trim(roomed_at), '') as roomed_at
+from raw_appointments
+where present(appointment_id) and present(patient_id) and present(provider_id)
+    and present(location_id) and present(appointment_type)
+    and is_timestamp(booked_at) and is_timestamp(scheduled_start)
+    and try_cast(trim(scheduled_minutes) as integer) > 0
+    and lower(trim(status)) in ('scheduled', 'completed', 'no_show', 'cancelled')
+    and (lower(trim(status)) <> 'cancelled' or present(cancelled_at))
+    and (not present(cancelled_at) or is_timestamp(cancelled_at))
+    and (not present(checked_in_at) or is_timestamp(checked_in_at))
+    and (not present(roomed_at) or is_timestamp(roomed_at))
+    and (not present(provider_start_at) or is_timestamp(provider_start_at))
+    and (not present(checked_out_at) or is_timestamp(checked_out_at))
+qualify row_number() over (partition by trim(appointment_id) order by _file desc, _line desc) = 1;
+
+create or replace table charges as
+select
+    trim(charge_id) as charge_id,
+    trim(claim_id) as claim_id,
+    trim(location_id) as location_id,
+    cast(trim(service_date) as date) as service_date,
+    cast(trim(posted_date) as date) as posted_date,
+    cast(trim(charge_amount) as decimal(18, 2)) as charge_amount
+from raw_charges
+where present(charge_id) and present(claim_id) and present(patient_id)
+    and present(rendering_provider_id) and present(location_id) and present(payer_id)
+    and is_date(service_date) and is_date(posted_date)
+    and cast(trim(posted_date) as date) >= cast(trim(service_date) as date)
+    and length(trim(cpt_code)) = 5
+    and try_cast(trim(units) as integer) > 0
+    and is_money(charge_amount)
+qualify row_number() over (partition by trim(charge_id) order by _file desc, _line desc) = 1;
+
+create or replace table transactions as
+select
+    trim(transaction_id) as transaction_id,
+    trim(claim_id) as claim_id,
+    cast(trim(posted_date) as date) as posted_date,
+    lower(trim(transaction_type)) as transaction_type,
+    cast(trim(amount) as decimal(18, 2)) as amount
+from raw_transactions
+where present(transaction_id) and present(claim_id) and is_date(posted_date)
+    and lower(trim(transaction_type)) in (
+        'payer_payment', 'patient_payment', 'contractual_adjustment', 'write_off', 'denial',
+        'refund'
+    )
+    and is_money(amount)
+qualify row_number() over (partition by trim(transaction_id) order by _file desc, _line desc) = 1;
+
+create or replace table staff as
+select trim(employee_id) as employee_id, trim(location_id) as location_id
+from raw_staff
+where present(employee_id) and present(full_name) and present(location_id)
+    and lower(trim(role)) in (
+        'physician', 'nurse_practitioner', 'physician_assistant', 'registered_nurse',
+        'medical_assistant', 'front_desk', 'billing', 'manager', 'other'
+    )
+    and try_cast(trim(fte) as double) > 0 and try_cast(trim(fte) as double) <= 1
+    and is_date(hire_date) and (not present(termination_date) or is_date(termination_date))
+qualify row_number() over (partition by trim(employee_id) order by _file desc, _line desc) = 1;
+
+create or replace table timesheets as
+select
+    trim(employee_id) as employee_id,
+    cast(trim(pay_period_start) as date) as pay_period_start,
+    cast(trim(pay_period_end) as date) as pay_period_end,
+    cast(trim(gross_pay) as decimal(18, 2)) as gross_pay,
+    cast(nullif(trim(benefits_cost), '') as decimal(18, 2)) as benefits_cost
+from raw_timesheets
+where present(employee_id) and is_date(pay_period_start) and is_date(pay_period_end)
+    and cast(trim(pay_period_end) as date) >= cast(trim(pay_period_start) as date)
+    and is_number(regular_hours) and cast(trim(regular_hours) as double) >= 0
+    and is_number(overtime_hours) and cast(trim(overtime_hours) as double) >= 0
+    and is_number(pto_hours) and cast(trim(pto_hours) as double) >= 0
+    and is_money(gross_pay)
+    and (not present(benefits_cost) or is_money(benefits_cost))
+qualify row_number() over (
+    partition by trim(employee_id), trim(pay_period_start) order by _file desc, _line desc
+) = 1;
+
 create or replace table floor_kpis as
 with
 

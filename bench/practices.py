@@ -43,9 +43,16 @@ class Size:
     weeks: int
 
 
+# In size order. 30x52 and 100x104 are the practices of issue 23's pandas-peer targets.
 SIZES = {
     size.name: size
-    for size in (Size("small", 12, 104), Size("medium", 60, 156), Size("large", 300, 156))
+    for size in (
+        Size("small", 12, 104),
+        Size("30x52", 30, 52),
+        Size("medium", 60, 156),
+        Size("100x104", 100, 104),
+        Size("large", 300, 156),
+    )
 }
 
 

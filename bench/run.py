@@ -1,10 +1,12 @@
 """`python -m bench.run`: generate the practices, time every step, write the table.
 
-Each repeat times, for every size in turn: the floor; landing, dbt build and publish as
-separate `clinicops` commands in a fresh home (then, on the increment size, the
-increment week landed, built and published on top of that home); and the whole
-`clinicops run` in another fresh home. Repeats are the outer loop, so a run stopped
-early still has every size measured, and the table is rewritten after each size.
+Each repeat times, for every size in turn: the floor; the pandas peer (bench/pandas_peer.py,
+the analyst's alternative); landing, dbt build and publish as separate `clinicops`
+commands in a fresh home (then the dashboard pages' server times on that home's serving
+file, and, on the increment size, the increment week landed, built and published on top
+of that home); and the whole `clinicops run` in another fresh home. Repeats are the
+outer loop, so a run stopped early still has every size measured, and the table is
+rewritten after each size.
 """
 
 from __future__ import annotations
@@ -60,9 +62,30 @@ def _prepare(size: practices.Size, folder: Path, increment: bool) -> None:
 
 
 class Harness:
-    def __init__(self, work: Path, results: Results) -> None:
+    def __init__(self, work: Path, results: Results, peer: bool, pages: bool) -> None:
         self.work = work
         self.results = results
+        self.peer = peer
+        self.pages = pages
+
+    def dashboard_pages(self, size: str, repeat: int, home: Path) -> None:
+        """Per-page server times on the freshly published home (bench/dashboard_pages.py)."""
+        out = self.work / "logs" / f"{size}-{repeat}-pages.json"
+        self.step(
+            size,
+            "dashboard pages",
+            repeat,
+            [
+                sys.executable,
+                "-m",
+                "bench.dashboard_pages",
+                "--home",
+                str(home),
+                "--json",
+                str(out),
+            ],
+        )
+        self.results.add_pages(size, json.loads(out.read_text(encoding="utf-8")))
 
     def step(self, size: str, step: str, repeat: int, command: list[str]) -> Measurement:
         log = self.work / "logs" / f"{size}-{repeat}-{step.replace(' ', '-')}.log"
@@ -99,12 +122,27 @@ class Harness:
             [sys.executable, "-m", "bench.floor", str(floor_db), str(inbox)],
         )
         floor_db.unlink()
+        if self.peer:
+            self.step(
+                size.name,
+                "pandas peer",
+                repeat,
+                [
+                    sys.executable,
+                    "-m",
+                    "bench.pandas_peer",
+                    str(homes / "peer.parquet"),
+                    str(inbox),
+                ],
+            )
 
         home = homes / "stages"
         self.clinicops(size.name, "land", repeat, "land", "--home", home, "--inbox", inbox)
         self.clinicops(size.name, "dbt build", repeat, "build", "--home", home)
         self.keep_dbt_timings(home, f"{size.name}-{repeat}-build")
         self.clinicops(size.name, "publish", repeat, "publish", "--home", home)
+        if self.pages:
+            self.dashboard_pages(size.name, repeat, home)
         if increment:
             week = folder / "increment"
             self.clinicops(
@@ -125,14 +163,16 @@ class Harness:
             f"{size}/{step}": [asdict(m) for m in runs]
             for (size, step), runs in self.results.runs.items()
         }
+        pages = json.dumps(self.results.pages, indent=1)
+        (self.work / "pages.json").write_text(pages, encoding="utf-8")
         (self.work / "results.json").write_text(json.dumps(raw, indent=1), encoding="utf-8")
 
 
 @app.command()
 def main(
-    sizes: Annotated[str, typer.Option(help="Comma-separated: small, medium, large.")] = (
-        "small,medium,large"
-    ),
+    sizes: Annotated[
+        str, typer.Option(help="Comma-separated: small, 30x52, medium, 100x104, large.")
+    ] = (",".join(practices.SIZES)),
     repeat: Annotated[int, typer.Option(min=1, help="Runs per figure (median).")] = 3,
     work: Annotated[Path, typer.Option(help="Scratch folder: inboxes, homes, logs.")] = Path(
         "/tmp/bench/work"
@@ -149,6 +189,10 @@ def main(
     increment: Annotated[
         bool, typer.Option(help="Time a one-week increment on the largest size.")
     ] = True,
+    peer: Annotated[bool, typer.Option(help="Time the pandas peer at every size.")] = True,
+    pages: Annotated[
+        bool, typer.Option(help="Time every dashboard page on each size's published home.")
+    ] = True,
 ) -> None:
     """Benchmark clinicops at the given sizes against the bare-DuckDB floor."""
     chosen = [s.strip() for s in sizes.split(",") if s.strip()]
@@ -163,6 +207,9 @@ def main(
     command = "python -m bench.run " + shlex.join(
         ["--sizes", ",".join(s.name for s in order), "--repeat", str(repeat)]
         + ([] if run_sizes is None else ["--run-sizes", run_sizes])
+        + ([] if increment else ["--no-increment"])
+        + ([] if peer else ["--no-peer"])
+        + ([] if pages else ["--no-pages"])
     )
     results = Results(
         sizes=[s.name for s in order],
@@ -171,7 +218,7 @@ def main(
         command=command,
         load_before=load_average(),
     )
-    harness = Harness(work, results)
+    harness = Harness(work, results, peer, pages)
     for size in order:
         _prepare(size, work / size.name, size.name == increment_size)
     for number in range(1, repeat + 1):
