@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from bench.pandas_peer import compute
-from pipelines.cli import DEFAULT_INBOXES
+from pipelines.cli.main import DEFAULT_INBOXES
 
 CHECKED = ["completed_visits", "no_show_rate", "gross_charges", "payments", "labor_cost"]
 
