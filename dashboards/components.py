@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import re
 import threading
+import time
 from datetime import date
 from functools import partial
 
@@ -63,18 +64,40 @@ def to_csv(data: pd.DataFrame) -> bytes:
 # How long a generated download stays at its /media URL: long enough for the browser's
 # own fetch right after the click, too short for a copied URL to be much use later.
 DOWNLOAD_SECONDS = 30
+_sweeper_lock = threading.Lock()
+_sweeper: threading.Thread | None = None
 
 
 def expire_downloads() -> None:
-    """Drop every generated download Streamlit still serves. Streamlit keeps one until
-    two clean-ups after no session refers to it, and a generated download is referred
-    to by none; its button's callable stays, so a new click builds it again."""
+    """Drop every generated download Streamlit still serves (at sign-out). Streamlit
+    deletes an unreferenced download at its second clean-up, and a generated download is
+    referenced by no session; its button's callable stays, so a new click builds it again."""
     from streamlit import runtime
 
     if runtime.exists():
         manager = runtime.get_instance().media_file_mgr
         manager.remove_orphaned_files()  # marks unreferenced downloads
         manager.remove_orphaned_files()  # deletes them
+
+
+def _sweep_downloads() -> None:
+    """One clean-up every DOWNLOAD_SECONDS: a download marked by one is deleted by the
+    next, so each lives 30 to 60 seconds and is never dropped before its browser fetch."""
+    from streamlit import runtime
+
+    while True:
+        time.sleep(DOWNLOAD_SECONDS)
+        if runtime.exists():
+            runtime.get_instance().media_file_mgr.remove_orphaned_files()
+
+
+def _start_sweeper() -> None:
+    global _sweeper
+    with _sweeper_lock:
+        if _sweeper is None:
+            _sweeper = threading.Thread(target=_sweep_downloads, name="expire-downloads")
+            _sweeper.daemon = True
+            _sweeper.start()
 
 
 def _audited(
@@ -102,9 +125,7 @@ def _audited(
         rows=len(data),
         client=client,
     )
-    timer = threading.Timer(DOWNLOAD_SECONDS, expire_downloads)
-    timer.daemon = True
-    timer.start()
+    _start_sweeper()
     return build(data)
 
 
