@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import re
 import threading
+import time
 from datetime import date
 from functools import partial
 
@@ -15,7 +16,6 @@ import streamlit as st
 
 from dashboards.access import AccessDenied, Principal, audit, current, policy, signin
 from dashboards.access.safe_text import md
-from dashboards.access.sessions import expire_downloads
 from dashboards.app import formatting
 from dashboards.app.bands import Target
 from dashboards.app.filters import Filters, period_label
@@ -117,6 +117,28 @@ def to_csv(data: pd.DataFrame) -> bytes:
 # How long a generated download stays at its /media URL: long enough for the browser's
 # own fetch right after the click, too short for a copied URL to be much use later.
 DOWNLOAD_SECONDS = 30
+_sweeper_lock = threading.Lock()
+_sweeper: threading.Thread | None = None
+
+
+def _sweep_downloads() -> None:
+    """One clean-up every DOWNLOAD_SECONDS: a download marked by one is deleted by the
+    next, so each lives 30 to 60 seconds and is never dropped before its browser fetch."""
+    from streamlit import runtime
+
+    while True:
+        time.sleep(DOWNLOAD_SECONDS)
+        if runtime.exists():
+            runtime.get_instance().media_file_mgr.remove_orphaned_files()
+
+
+def _start_sweeper() -> None:
+    global _sweeper
+    with _sweeper_lock:
+        if _sweeper is None:
+            _sweeper = threading.Thread(target=_sweep_downloads, name="expire-downloads")
+            _sweeper.daemon = True
+            _sweeper.start()
 
 
 def _audited(
@@ -144,9 +166,7 @@ def _audited(
         rows=len(data),
         client=client,
     )
-    timer = threading.Timer(DOWNLOAD_SECONDS, expire_downloads)
-    timer.daemon = True
-    timer.start()
+    _start_sweeper()
     return build(data)
 
 
