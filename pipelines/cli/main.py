@@ -413,16 +413,18 @@ def pull(
 
     Exit code 1 when any source failed; the others are pulled all the same.
     """
+    from pipelines.core.home_lock import home_lock
     from pipelines.pull import PullError, pull_inbox
     from pipelines.pull import pull as pull_sources
 
-    practice_home = Home(home.resolve())
+    practice_home = _home(home)
     cfg = _config(config)
     if not cfg.pull.sources:
         console.print("[yellow]no pull sources configured[/yellow] (pull.sources in the config)")
         return
     try:
-        results = pull_sources(practice_home, cfg, source, say=_progress)
+        with home_lock(practice_home.root):  # one writer per home: pull writes the inbox
+            results = pull_sources(practice_home, cfg, source, say=_progress)
     except PullError as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
