@@ -18,6 +18,7 @@
     {%- for grain in (grains or period_grains()) -%}
         {%- set outer_last = loop.last -%}
         {%- for scope, scope_expression in scopes %}
+
     select
         '{{ grain }}' as period_grain,
         {{ period_start_of(grain, date_column) }} as period_start,

@@ -24,9 +24,9 @@
                 order by _delivery_id desc, _line desc
             ) as _version_rank
         from {{ relation }}
-        {%- if is_incremental() %}
+    {%- if is_incremental() %}
         where _delivery_id > coalesce((select max(delivery_id) from {{ this }}), '')
-        {%- endif %}
+    {%- endif %}
     ) as versions
     where _version_rank = 1
         and _delivery_id >= coalesce(
@@ -43,7 +43,7 @@
 -#}
 {% macro forget_before_newest_snapshot(relation) -%}
     {%- if is_incremental() -%}
-    delete from {{ this }}
+        delete from {{ this }}
     where delivery_id < (
         select max(case when _snapshot then _delivery_id end) from {{ relation }}
     )

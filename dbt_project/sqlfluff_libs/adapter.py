@@ -8,6 +8,8 @@ for linting, a function call of the macro's name with its arguments stands in fo
 def dispatch(name: str, macro_namespace: str | None = None):
     def call(*args: object, **kwargs: object) -> str:
         values = [str(a) for a in args] + [str(v) for v in kwargs.values()]
+        if name == "day_series":  # a query of days, not an expression
+            return f"select unnest(generate_series({', '.join(values)})) as day"
         return f"{name}({', '.join(values)})"
 
     return call

@@ -31,3 +31,11 @@ def last_day(expr: str, part: str) -> str:
 
 def split_part(string: str, delimiter: str, part: object) -> str:
     return f"split_part({string}, {delimiter}, {part})"
+
+
+def position(substring_text: str, string_text: str) -> str:
+    return f"position({substring_text} in {string_text})"
+
+
+def datediff(first_date: str, second_date: str, datepart: str) -> str:
+    return f"date_diff('{datepart}', {first_date}, {second_date})"

@@ -149,8 +149,8 @@ aggregated as (
         sum(is_completed_new_patient) as completed_new_patients,
         {{ quantile_cont('new_patient_lead_time_days', 0.5) }} as new_patient_lead_time_days,
         {%- for measure in ['lobby_wait_min', 'wait_for_provider_min', 'cycle_time_min'] %}
-        {{ quantile_cont(measure, 0.5) }} as {{ measure }}_p50,
-        {{ quantile_cont(measure, 0.9) }} as {{ measure }}_p90,
+            {{ quantile_cont(measure, 0.5) }} as {{ measure }}_p50,
+            {{ quantile_cont(measure, 0.9) }} as {{ measure }}_p90,
         {%- endfor %}
         sum(booked_minutes) as booked_minutes,
         sum(slot_minutes) as slot_minutes,
@@ -189,5 +189,6 @@ select
     {{ safe_divide('booked_minutes', 'slot_minutes') }} as schedule_utilization,
     third_next_available_days_total,
     provider_mondays_with_value,
-    {{ safe_divide('third_next_available_days_total', 'provider_mondays_with_value') }} as third_next_available_days
+    {{ safe_divide('third_next_available_days_total', 'provider_mondays_with_value') }}
+        as third_next_available_days
 from aggregated

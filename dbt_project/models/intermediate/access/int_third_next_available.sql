@@ -57,7 +57,8 @@ slots_in_reach as (
         slot_date,
         cast({{ dbt.date_trunc('week', 'slot_date') }} as date) as slot_week
     from slots
-    where slot_start < {{ dbt.dateadd('day', window_days, 'cast((select monday from last_monday) as timestamp)') }}
+    where slot_start
+        < {{ dbt.dateadd('day', window_days, 'cast((select monday from last_monday) as timestamp)') }}
 ),
 
 -- Half-open intervals [start, end) and the days they touch: an interval ending exactly
@@ -108,7 +109,7 @@ day_offsets as (
     select {{ days_between("cast('2000-01-01' as date)", 'day') }} as day_offset
     from (
         {{ day_series("cast('2000-01-01' as date)", add_days("cast('2000-01-01' as date)", '(select span_days from max_span)')) }}
-    ) as series
+    )
 ),
 
 slot_days as (
@@ -126,7 +127,8 @@ appointment_days as (
         {{ add_days('appointment_spans.scheduled_date', 'day_offsets.day_offset') }} as day
     from appointment_spans
     inner join day_offsets
-        on day_offsets.day_offset <= {{ days_between('appointment_spans.scheduled_date', 'appointment_spans.last_day') }}
+        on day_offsets.day_offset
+            <= {{ days_between('appointment_spans.scheduled_date', 'appointment_spans.last_day') }}
 ),
 
 -- One row per (slot, overlapping appointment), met on the first day both touch.
@@ -140,13 +142,13 @@ holds as (
     from slot_days
     inner join appointment_days
         on slot_days.provider_id = appointment_days.provider_id
-        and slot_days.day = appointment_days.day
-        and appointment_days.scheduled_start < slot_days.slot_end
-        and slot_days.slot_start < appointment_days.scheduled_end
+            and slot_days.day = appointment_days.day
+            and slot_days.slot_end > appointment_days.scheduled_start
+            and slot_days.slot_start < appointment_days.scheduled_end
     where slot_days.day = case
-        when slot_days.slot_date > appointment_days.scheduled_date then slot_days.slot_date
-        else appointment_days.scheduled_date
-    end
+            when slot_days.slot_date > appointment_days.scheduled_date then slot_days.slot_date
+            else appointment_days.scheduled_date
+        end
 ),
 
 provider_first_weeks as (
@@ -160,13 +162,21 @@ provider_first_weeks as (
 -- A Monday has no slot in its window exactly when the provider's last slot starting at
 -- or before D 00:00 is followed by none, or by one at or after D 00:00 + 180 days.
 long_gaps as (
-    select provider_id, gap_start, gap_end
+    select
+        provider_id,
+        gap_start,
+        gap_end
     from (
         select
             provider_id,
             slot_start as gap_start,
             lead(slot_start) over (partition by provider_id order by slot_start) as gap_end
-        from (select distinct provider_id, slot_start from slots) as starts
+        from (
+            select distinct
+                provider_id,
+                slot_start
+            from slots
+        ) as starts
     ) as gaps
     where gap_end is null
         or gap_end >= {{ dbt.dateadd('day', window_days, 'gap_start') }}
@@ -178,14 +188,15 @@ provider_mondays as (
         mondays.monday
     from provider_first_weeks
     inner join mondays
-        on mondays.monday >= provider_first_weeks.first_monday
+        on provider_first_weeks.first_monday <= mondays.monday
     left join long_gaps
         on provider_first_weeks.provider_id = long_gaps.provider_id
-        and long_gaps.gap_start <= cast(mondays.monday as timestamp)
-        and (
-            long_gaps.gap_end is null
-            or long_gaps.gap_end >= {{ dbt.dateadd('day', window_days, 'cast(mondays.monday as timestamp)') }}
-        )
+            and long_gaps.gap_start <= cast(mondays.monday as timestamp)
+            and (
+                long_gaps.gap_end is null
+                or long_gaps.gap_end
+                >= {{ dbt.dateadd('day', window_days, 'cast(mondays.monday as timestamp)') }}
+            )
     where long_gaps.provider_id is null
 ),
 
@@ -198,75 +209,82 @@ state_0 as (
     from provider_mondays
 ),
 {%- for band_start, band_end in bands %}
-{%- set k = loop.index %}
+    {%- set k = loop.index %}
 
--- Band {{ k }}: slots starting in (D + {{ band_start }} days, D + {{ band_end }} days{{ ')' if loop.last else ']' }}.
-band_{{ k }}_candidates as (
-    select
-        slots_in_reach.provider_id,
-        slots_in_reach.location_id,
-        slots_in_reach.slot_start,
-        slots_in_reach.slot_date,
-        {{ add_days('slots_in_reach.slot_week', '-7 * weeks_back.n') }} as monday
-    from slots_in_reach
-    cross join (
-        {%- for n in range(band_start // 7, (band_end + 6) // 7 + 2) %}
-        select {{ n }} as n{% if not loop.last %} union all{% endif %}
-        {%- endfor %}
-    ) as weeks_back
-),
-
-band_{{ k }}_free as (
-    select
-        band_{{ k }}_candidates.provider_id,
-        band_{{ k }}_candidates.monday,
-        band_{{ k }}_candidates.slot_start,
-        band_{{ k }}_candidates.slot_date,
-        state_{{ k - 1 }}.free_slots as free_before
-    from band_{{ k }}_candidates
-    inner join state_{{ k - 1 }}
-        on band_{{ k }}_candidates.provider_id = state_{{ k - 1 }}.provider_id
-        and band_{{ k }}_candidates.monday = state_{{ k - 1 }}.monday
-    left join holds
-        on band_{{ k }}_candidates.provider_id = holds.provider_id
-        and band_{{ k }}_candidates.location_id = holds.location_id
-        and band_{{ k }}_candidates.slot_start = holds.slot_start
-        and holds.booked_at <= cast(band_{{ k }}_candidates.monday as timestamp)
-        and (holds.released_at is null or holds.released_at > cast(band_{{ k }}_candidates.monday as timestamp))
-    where state_{{ k - 1 }}.free_slots < 3
-        and holds.provider_id is null
-        and band_{{ k }}_candidates.slot_start > {{ dbt.dateadd('day', band_start, 'cast(band_' ~ k ~ '_candidates.monday as timestamp)') }}
-        and band_{{ k }}_candidates.slot_start {{ '<' if loop.last else '<=' }} {{ dbt.dateadd('day', band_end, 'cast(band_' ~ k ~ '_candidates.monday as timestamp)') }}
-),
-
-band_{{ k }}_found as (
-    select
-        provider_id,
-        monday,
-        count(*) as free_slots,
-        max(case when free_rank = 3 then slot_date end) as third_slot_date
-    from (
+    -- Band {{ k }}: slots starting in (D + {{ band_start }} days, D + {{ band_end }} days{{ ')' if loop.last else ']' }}.
+    band_{{ k }}_candidates as (
         select
-            *,
-            free_before + row_number() over (
-                partition by provider_id, monday order by slot_start
-            ) as free_rank
-        from band_{{ k }}_free
-    ) as ranked
-    group by provider_id, monday
-),
+            slots_in_reach.provider_id,
+            slots_in_reach.location_id,
+            slots_in_reach.slot_start,
+            slots_in_reach.slot_date,
+            {{ add_days('slots_in_reach.slot_week', '-7 * weeks_back.n') }} as monday
+        from slots_in_reach
+        -- a generated list of week offsets, in line rather than as a CTE of its own
+        cross join (  -- noqa: ST05
+            {% for n in range(band_start // 7, (band_end + 6) // 7 + 2) %}
+                select {{ n }} as n{% if not loop.last %}
+                    union all{% endif %}
+            {%- endfor %}
+        ) as weeks_back
+    ),
 
-state_{{ k }} as (
-    select
-        state_{{ k - 1 }}.provider_id,
-        state_{{ k - 1 }}.monday,
-        state_{{ k - 1 }}.free_slots + coalesce(band_{{ k }}_found.free_slots, 0) as free_slots,
-        coalesce(state_{{ k - 1 }}.third_slot_date, band_{{ k }}_found.third_slot_date) as third_slot_date
-    from state_{{ k - 1 }}
-    left join band_{{ k }}_found
-        on state_{{ k - 1 }}.provider_id = band_{{ k }}_found.provider_id
-        and state_{{ k - 1 }}.monday = band_{{ k }}_found.monday
-),
+    band_{{ k }}_free as (
+        select
+            band_{{ k }}_candidates.provider_id,
+            band_{{ k }}_candidates.monday,
+            band_{{ k }}_candidates.slot_start,
+            band_{{ k }}_candidates.slot_date,
+            state_{{ k - 1 }}.free_slots as free_before
+        from band_{{ k }}_candidates
+        inner join state_{{ k - 1 }}
+            on band_{{ k }}_candidates.provider_id = state_{{ k - 1 }}.provider_id
+                and band_{{ k }}_candidates.monday = state_{{ k - 1 }}.monday
+        left join holds
+            on band_{{ k }}_candidates.provider_id = holds.provider_id
+                and band_{{ k }}_candidates.location_id = holds.location_id
+                and band_{{ k }}_candidates.slot_start = holds.slot_start
+                and holds.booked_at <= cast(band_{{ k }}_candidates.monday as timestamp)
+                and (
+                    holds.released_at is null
+                    or holds.released_at > cast(band_{{ k }}_candidates.monday as timestamp)
+                )
+        where state_{{ k - 1 }}.free_slots < 3
+            and holds.provider_id is null
+            and band_{{ k }}_candidates.slot_start
+            > {{ dbt.dateadd('day', band_start, 'cast(band_' ~ k ~ '_candidates.monday as timestamp)') }}
+            and band_{{ k }}_candidates.slot_start
+            {{ '<' if loop.last else '<=' }} {{ dbt.dateadd('day', band_end, 'cast(band_' ~ k ~ '_candidates.monday as timestamp)') }}
+    ),
+
+    band_{{ k }}_found as (
+        select
+            provider_id,
+            monday,
+            count(*) as free_slots,
+            max(case when free_rank = 3 then slot_date end) as third_slot_date
+        from (
+            select
+                *,
+                free_before + row_number() over (
+                    partition by provider_id, monday order by slot_start
+                ) as free_rank
+            from band_{{ k }}_free
+        ) as ranked
+        group by provider_id, monday
+    ),
+
+    state_{{ k }} as (
+        select
+            state_{{ k - 1 }}.provider_id,
+            state_{{ k - 1 }}.monday,
+            state_{{ k - 1 }}.free_slots + coalesce(band_{{ k }}_found.free_slots, 0) as free_slots,
+            coalesce(state_{{ k - 1 }}.third_slot_date, band_{{ k }}_found.third_slot_date) as third_slot_date
+        from state_{{ k - 1 }}
+        left join band_{{ k }}_found
+            on state_{{ k - 1 }}.provider_id = band_{{ k }}_found.provider_id
+                and state_{{ k - 1 }}.monday = band_{{ k }}_found.monday
+    ),
 {%- endfor %}
 
 final as (

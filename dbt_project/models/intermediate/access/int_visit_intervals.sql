@@ -24,23 +24,23 @@ intervals as (
         ('cycle', 'checked_out_at'),
     ] %}
     {%- for kind, end_column in kinds %}
-    select
-        appointment_id,
-        provider_id,
-        location_id,
-        appointment_type,
-        scheduled_date,
-        '{{ kind }}' as interval_kind,
-        checked_in_at as started_at,
-        {{ end_column }} as ended_at,
-        case
-            when checked_in_at is not null and {{ end_column }} is not null
-                then {{ minutes_between('checked_in_at', end_column) }}
-        end as minutes
-    from completed
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
+        select
+            appointment_id,
+            provider_id,
+            location_id,
+            appointment_type,
+            scheduled_date,
+            '{{ kind }}' as interval_kind,
+            checked_in_at as started_at,
+            {{ end_column }} as ended_at,
+            case
+                when checked_in_at is not null and {{ end_column }} is not null
+                    then {{ minutes_between('checked_in_at', end_column) }}
+            end as minutes
+        from completed
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
     {%- endfor %}
 ),
 

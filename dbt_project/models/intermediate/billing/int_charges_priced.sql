@@ -54,7 +54,8 @@ select
     coded.units,
     {{ billing_money('coded.charge_amount') }} as charge_amount,
     cast(coalesce(with_modifier.work_rvu, code_only.work_rvu, 0) as decimal(8, 2)) as work_rvu,
-    cast(coalesce(with_modifier.work_rvu, code_only.work_rvu, 0) * coded.units as decimal(18, 2)) as work_rvus,
+    cast(coalesce(with_modifier.work_rvu, code_only.work_rvu, 0) * coded.units as decimal(18, 2))
+        as work_rvus,
     coalesce(with_modifier.code, code_only.code) is not null as rvu_matched,
     case
         when with_modifier.code is not null and coded.code_modifier <> '' then 'code_and_modifier'
@@ -67,9 +68,9 @@ select
 from coded
 left join rvu_rows as with_modifier
     on coded.code = with_modifier.code
-    and coded.code_modifier = with_modifier.code_modifier
+        and coded.code_modifier = with_modifier.code_modifier
 left join rvu_rows as code_only
     on coded.code = code_only.code
-    and code_only.code_modifier = ''
+        and code_only.code_modifier = ''
 left join payers
     on coded.payer_id = payers.payer_id

@@ -45,7 +45,7 @@ first_day_denials as (
     from first_days
     inner join responses
         on first_days.claim_id = responses.claim_id
-        and first_days.first_response_date = responses.posted_date
+            and first_days.first_response_date = responses.posted_date
     group by first_days.claim_id, first_days.first_response_date
 )
 

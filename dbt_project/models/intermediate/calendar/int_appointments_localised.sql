@@ -22,9 +22,12 @@ select
     appointments.status,
     appointments.encounter_id,
     {%- for ts in ['booked_at', 'scheduled_start', 'cancelled_at', 'checked_in_at', 'roomed_at', 'provider_start_at', 'checked_out_at'] %}
-    {{ to_local_ts('appointments.' ~ ts, 'appointments.' ~ ts ~ '_offset_min', 'locations.timezone') }} as {{ ts }},
+        {{ to_local_ts('appointments.' ~ ts, 'appointments.' ~ ts ~ '_offset_min', 'locations.timezone') }}
+            as {{ ts }},
     {%- endfor %}
-    cast({{ to_local_ts('appointments.scheduled_start', 'appointments.scheduled_start_offset_min', 'locations.timezone') }} as date) as scheduled_date
+    cast(
+        {{ to_local_ts('appointments.scheduled_start', 'appointments.scheduled_start_offset_min', 'locations.timezone') }} as date
+    ) as scheduled_date
 from appointments
 left join locations
     on appointments.location_id = locations.location_id

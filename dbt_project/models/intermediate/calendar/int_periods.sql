@@ -18,13 +18,13 @@ as_of as (
 
 periods as (
     {%- for grain in period_grains() %}
-    select distinct
-        '{{ grain }}' as period_grain,
-        {{ period_start_of(grain, 'day') }} as period_start
-    from days
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
+        select distinct
+            '{{ grain }}' as period_grain,
+            {{ period_start_of(grain, 'day') }} as period_start
+        from days
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
     {%- endfor %}
 ),
 
@@ -34,7 +34,7 @@ bounded as (
         periods.period_start,
         case periods.period_grain
             {%- for grain in period_grains() %}
-            when '{{ grain }}' then {{ period_natural_end(grain, 'periods.period_start') }}
+                when '{{ grain }}' then {{ period_natural_end(grain, 'periods.period_start') }}
             {%- endfor %}
         end as natural_end,
         as_of.as_of_date
@@ -46,6 +46,7 @@ select
     period_grain,
     period_start,
     case when natural_end > as_of_date then as_of_date else natural_end end as period_end,
-    {{ days_between('period_start', 'case when natural_end > as_of_date then as_of_date else natural_end end') }} + 1
+    {{ days_between('period_start', 'case when natural_end > as_of_date then as_of_date else natural_end end') }}
+    + 1
         as days_in_period
 from bounded

@@ -16,7 +16,8 @@ localised as (
         slots.provider_id,
         slots.location_id,
         slots.slot_minutes,
-        {{ to_local_ts('slots.slot_start', 'slots.slot_start_offset_min', 'locations.timezone') }} as slot_start
+        {{ to_local_ts('slots.slot_start', 'slots.slot_start_offset_min', 'locations.timezone') }}
+            as slot_start
     from slots
     left join locations
         on slots.location_id = locations.location_id

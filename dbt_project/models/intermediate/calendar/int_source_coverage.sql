@@ -41,7 +41,7 @@ ends as (
             from {{ ref('stg_finance__gl_expenses') }}
         ) as ledger_end,
         (select count(*) from slot_days) as slot_day_count,
-        (select as_of_date from as_of) as as_of_date
+        as_of.as_of_date
     from as_of
 ),
 
@@ -73,12 +73,12 @@ next_slot_days as (
 
 select
     {%- for source in ['scheduling', 'billing'] %}
-    case
-        when {{ source }}_data_end is null or slot_day_count = 0 then {{ source }}_data_end
-        when {{ source }}_next_slot_day is not null then {{ add_days(source ~ '_next_slot_day', -1) }}
-        when as_of_date > {{ source }}_data_end then as_of_date
-        else {{ source }}_data_end
-    end as {{ source }}_end,
+        case
+            when {{ source }}_data_end is null or slot_day_count = 0 then {{ source }}_data_end
+            when {{ source }}_next_slot_day is not null then {{ add_days(source ~ '_next_slot_day', -1) }}
+            when as_of_date > {{ source }}_data_end then as_of_date
+            else {{ source }}_data_end
+        end as {{ source }}_end,
     {%- endfor %}
     cast(payroll_end as date) as payroll_end,
     cast(ledger_end as date) as ledger_end

@@ -26,10 +26,12 @@ pay_periods as (
         timesheets.pay_period_start,
         timesheets.pay_period_end,
         staff.location_id,
-        cast(timesheets.gross_pay as double) + coalesce(cast(timesheets.benefits_cost as double), 0.0) as period_cost,
+        cast(timesheets.gross_pay as double)
+        + coalesce(cast(timesheets.benefits_cost as double), 0.0) as period_cost,
         cast(timesheets.regular_hours as double) as regular_hours,
         cast(timesheets.overtime_hours as double) as overtime_hours,
-        cast({{ days_between('timesheets.pay_period_start', 'timesheets.pay_period_end') }} + 1 as double) as period_days
+        cast({{ days_between('timesheets.pay_period_start', 'timesheets.pay_period_end') }} + 1 as double)
+            as period_days
     from timesheets
     left join staff
         on timesheets.employee_id = staff.employee_id
@@ -45,5 +47,5 @@ select
     pay_periods.overtime_hours / pay_periods.period_days as overtime_hours
 from pay_periods
 inner join days
-    on days.day >= pay_periods.pay_period_start
-    and days.day <= pay_periods.pay_period_end
+    on pay_periods.pay_period_start <= days.day
+        and pay_periods.pay_period_end >= days.day

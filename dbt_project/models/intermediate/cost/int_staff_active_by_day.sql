@@ -23,8 +23,8 @@ select
     cast(staff.fte as double) as fte,
     staff.role in ('physician', 'nurse_practitioner', 'physician_assistant') as is_clinician,
     staff.provider_id is not null
-        and staff.role in ('physician', 'nurse_practitioner', 'physician_assistant') as is_provider
+    and staff.role in ('physician', 'nurse_practitioner', 'physician_assistant') as is_provider
 from staff
 inner join days
     on staff.hire_date <= days.day
-    and (staff.termination_date is null or staff.termination_date >= days.day)
+        and (staff.termination_date is null or staff.termination_date >= days.day)

@@ -24,7 +24,8 @@ used_minutes as (
     select
         appointment_id,
         max(case when interval_kind = 'lobby' and is_used then minutes end) as lobby_wait_min,
-        max(case when interval_kind = 'wait_for_provider' and is_used then minutes end) as wait_for_provider_min,
+        max(case when interval_kind = 'wait_for_provider' and is_used then minutes end)
+            as wait_for_provider_min,
         max(case when interval_kind = 'cycle' and is_used then minutes end) as cycle_time_min
     from intervals
     group by appointment_id
@@ -53,7 +54,8 @@ select
         and {{ minutes_between('appointments.cancelled_at', 'appointments.scheduled_start') }} < 24 * 60,
         false
     ) as is_late_cancel,
-    {{ minutes_between('appointments.booked_at', 'appointments.scheduled_start') }} / (24 * 60.0) as lead_time_days,
+    {{ minutes_between('appointments.booked_at', 'appointments.scheduled_start') }}
+    / (24 * 60.0) as lead_time_days,
     used_minutes.lobby_wait_min,
     used_minutes.wait_for_provider_min,
     used_minutes.cycle_time_min

@@ -52,7 +52,8 @@ balances as (
 select
     claims.claim_id,
     submitted.payer_id,
-    case when submitted.claim_id is not null then coalesce(payers.financial_class, 'unknown') end as financial_class,
+    case when submitted.claim_id is not null then coalesce(payers.financial_class, 'unknown') end
+        as financial_class,
     submitted.submitted_date,
     submitted.claim_id is not null as in_claims_file,
     claims.location_id,

@@ -15,7 +15,7 @@ select
     role,
     role in ('physician', 'nurse_practitioner', 'physician_assistant') as is_clinician,
     provider_id is not null
-        and role in ('physician', 'nurse_practitioner', 'physician_assistant') as is_provider,
+    and role in ('physician', 'nurse_practitioner', 'physician_assistant') as is_provider,
     provider_id,
     location_id,
     cast(fte as double) as fte,

@@ -28,20 +28,20 @@ by_scope as (
 
 kpis as (
     {%- for kpi, value, numerator, denominator, activity in kpis %}
-    select
-        period_grain,
-        period_start,
-        scope,
-        scope_id,
-        '{{ kpi }}' as kpi,
-        {{ value }} as value,
-        {{ numerator }} as numerator,
-        {{ denominator }} as denominator
-    from by_scope
-    where {{ activity }} > 0
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
+        select
+            period_grain,
+            period_start,
+            scope,
+            scope_id,
+            '{{ kpi }}' as kpi,
+            {{ value }} as value,
+            {{ numerator }} as numerator,
+            {{ denominator }} as denominator
+        from by_scope
+        where {{ activity }} > 0
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
     {%- endfor %}
 )
 

@@ -56,11 +56,21 @@ complete_budget as (
 ),
 
 budgets as (
-    select month, 'location' as scope, location_id as scope_id, line, sum(amount) as budget
+    select
+        month,
+        'location' as scope,
+        location_id as scope_id,
+        line,
+        sum(amount) as budget
     from complete_budget
     group by month, location_id, line
     union all
-    select month, 'practice' as scope, 'all' as scope_id, line, sum(amount) as budget
+    select
+        month,
+        'practice' as scope,
+        'all' as scope_id,
+        line,
+        sum(amount) as budget
     from complete_budget
     group by month, line
 ),
@@ -73,14 +83,19 @@ volume_actuals as (
         ('labor_cost', 'cost_kpis', 'labor_cost'),
     ] %}
     {%- for line, relation, kpi in volume_lines %}
-    select period_start as month, scope, scope_id, '{{ line }}' as line, value as actual
-    from {{ relation }}
-    where kpi = '{{ kpi }}'
-        and period_grain = 'month'
-        and scope in ('practice', 'location')
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
+        select
+            period_start as month,
+            scope,
+            scope_id,
+            '{{ line }}' as line,
+            value as actual
+        from {{ relation }}
+        where kpi = '{{ kpi }}'
+            and period_grain = 'month'
+            and scope in ('practice', 'location')
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
     {%- endfor %}
 ),
 
@@ -95,11 +110,21 @@ gl_lines as (
 ),
 
 gl_actuals as (
-    select month, 'location' as scope, location_id as scope_id, line, sum(amount) as actual
+    select
+        month,
+        'location' as scope,
+        location_id as scope_id,
+        line,
+        sum(amount) as actual
     from gl_lines
     group by month, location_id, line
     union all
-    select month, 'practice' as scope, 'all' as scope_id, line, sum(amount) as actual
+    select
+        month,
+        'practice' as scope,
+        'all' as scope_id,
+        line,
+        sum(amount) as actual
     from gl_lines
     group by month, line
 ),
@@ -121,9 +146,9 @@ variances as (
     from budgets
     left join actuals
         on budgets.month = actuals.month
-        and budgets.scope = actuals.scope
-        and budgets.scope_id = actuals.scope_id
-        and budgets.line = actuals.line
+            and budgets.scope = actuals.scope
+            and budgets.scope_id = actuals.scope_id
+            and budgets.line = actuals.line
 ),
 
 periods as (
@@ -138,18 +163,18 @@ periods as (
         cast({{ dbt.last_day('month', 'month') }} as date) as measured_through
     from variances
     {%- for grain in period_grains() if grain in ('quarter', 'year') %}
-    union all
-    select
-        '{{ grain }}' as period_grain,
-        {{ period_start_of(grain, 'variances.month') }} as period_start,
-        scope,
-        scope_id,
-        line,
-        sum(actual) as actual,
-        sum(budget) as budget,
-        max(cast({{ dbt.last_day('variances.month', 'month') }} as date)) as measured_through
-    from variances
-    group by {{ period_start_of(grain, 'variances.month') }}, scope, scope_id, line
+        union all
+        select
+            '{{ grain }}' as period_grain,
+            {{ period_start_of(grain, 'variances.month') }} as period_start,
+            scope,
+            scope_id,
+            line,
+            sum(actual) as actual,
+            sum(budget) as budget,
+            max(cast({{ dbt.last_day('variances.month', 'month') }} as date)) as measured_through
+        from variances
+        group by {{ period_start_of(grain, 'variances.month') }}, scope, scope_id, line
     {%- endfor %}
 )
 

@@ -79,27 +79,57 @@ non_labor as (
 ),
 
 visits as (
-    select period_grain, period_start, scope, scope_id, value as completed_visits
+    select
+        period_grain,
+        period_start,
+        scope,
+        scope_id,
+        value as completed_visits
     from access_kpis
     where kpi = 'completed_visits'
         and scope in ('practice', 'location')
 ),
 
 payments as (
-    select period_grain, period_start, scope, scope_id, value as payments
+    select
+        period_grain,
+        period_start,
+        scope,
+        scope_id,
+        value as payments
     from revenue_cycle_kpis
     where kpi = 'payments'
         and scope in ('practice', 'location')
 ),
 
 keys as (
-    select period_grain, period_start, scope, scope_id from labor
+    select
+        period_grain,
+        period_start,
+        scope,
+        scope_id
+    from labor
     union
-    select period_grain, period_start, scope, scope_id from non_labor
+    select
+        period_grain,
+        period_start,
+        scope,
+        scope_id
+    from non_labor
     union
-    select period_grain, period_start, scope, scope_id from visits
+    select
+        period_grain,
+        period_start,
+        scope,
+        scope_id
+    from visits
     union
-    select period_grain, period_start, scope, scope_id from payments
+    select
+        period_grain,
+        period_start,
+        scope,
+        scope_id
+    from payments
 ),
 
 -- A part without a row in the period and scope counts 0; the has_* flags keep each
@@ -125,9 +155,9 @@ parts as (
     {%- for part in ['labor', 'non_labor', 'visits', 'payments'] %}
     left join {{ part }}
         on keys.period_grain = {{ part }}.period_grain
-        and keys.period_start = {{ part }}.period_start
-        and keys.scope = {{ part }}.scope
-        and keys.scope_id = {{ part }}.scope_id
+            and keys.period_start = {{ part }}.period_start
+            and keys.scope = {{ part }}.scope
+            and keys.scope_id = {{ part }}.scope_id
     {%- endfor %}
 ),
 
@@ -151,18 +181,42 @@ reported_periods as (
 ),
 
 staff_scoped as (
-    select 'practice' as scope, 'all' as scope_id, employee_id, hire_date, termination_date
+    select
+        'practice' as scope,
+        'all' as scope_id,
+        employee_id,
+        hire_date,
+        termination_date
     from staff
     union all
-    select 'location' as scope, location_id as scope_id, employee_id, hire_date, termination_date
+    select
+        'location' as scope,
+        location_id as scope_id,
+        employee_id,
+        hire_date,
+        termination_date
     from staff
 ),
 
 staff_days_scoped as (
-    select 'practice' as scope, 'all' as scope_id, day, employee_id, fte, is_clinician, is_provider
+    select
+        'practice' as scope,
+        'all' as scope_id,
+        day,
+        employee_id,
+        fte,
+        is_clinician,
+        is_provider
     from staff_days
     union all
-    select 'location' as scope, location_id as scope_id, day, employee_id, fte, is_clinician, is_provider
+    select
+        'location' as scope,
+        location_id as scope_id,
+        day,
+        employee_id,
+        fte,
+        is_clinician,
+        is_provider
     from staff_days
 ),
 
@@ -172,13 +226,17 @@ staffed_periods as (
         reported_periods.period_start,
         reported_periods.period_end,
         -- Calendar days from the period's first day to its (possibly shortened) last day.
-        {{ days_between('reported_periods.period_start', 'reported_periods.period_end') }} + 1 as days_in_period,
+        {{ days_between('reported_periods.period_start', 'reported_periods.period_end') }}
+        + 1 as days_in_period,
         staff_scoped.scope,
         staff_scoped.scope_id
     from reported_periods
     inner join staff_scoped
-        on staff_scoped.hire_date <= reported_periods.period_end
-        and (staff_scoped.termination_date is null or staff_scoped.termination_date >= reported_periods.period_start)
+        on reported_periods.period_end >= staff_scoped.hire_date
+            and (
+                staff_scoped.termination_date is null
+                or reported_periods.period_start <= staff_scoped.termination_date
+            )
 ),
 
 at_period_end as (
@@ -188,14 +246,19 @@ at_period_end as (
         staffed_periods.scope,
         staffed_periods.scope_id,
         sum(case when staff_days_scoped.is_provider then staff_days_scoped.fte else 0.0 end) as provider_fte,
-        sum(case when not staff_days_scoped.is_clinician then staff_days_scoped.fte else 0.0 end) as support_fte,
+        sum(case when not staff_days_scoped.is_clinician then staff_days_scoped.fte else 0.0 end)
+            as support_fte,
         count(staff_days_scoped.employee_id) as headcount
     from staffed_periods
     left join staff_days_scoped
         on staffed_periods.scope = staff_days_scoped.scope
-        and staffed_periods.scope_id = staff_days_scoped.scope_id
-        and staffed_periods.period_end = staff_days_scoped.day
-    group by staffed_periods.period_grain, staffed_periods.period_start, staffed_periods.scope, staffed_periods.scope_id
+            and staffed_periods.scope_id = staff_days_scoped.scope_id
+            and staffed_periods.period_end = staff_days_scoped.day
+    group by
+        staffed_periods.period_grain,
+        staffed_periods.period_start,
+        staffed_periods.scope,
+        staffed_periods.scope_id
 ),
 
 -- Headcount on the period's first day straight from staff: a period that starts
@@ -211,10 +274,17 @@ at_period_start as (
     from staffed_periods
     left join staff_scoped
         on staffed_periods.scope = staff_scoped.scope
-        and staffed_periods.scope_id = staff_scoped.scope_id
-        and staff_scoped.hire_date <= staffed_periods.period_start
-        and (staff_scoped.termination_date is null or staff_scoped.termination_date >= staffed_periods.period_start)
-    group by staffed_periods.period_grain, staffed_periods.period_start, staffed_periods.scope, staffed_periods.scope_id
+            and staffed_periods.scope_id = staff_scoped.scope_id
+            and staffed_periods.period_start >= staff_scoped.hire_date
+            and (
+                staff_scoped.termination_date is null
+                or staffed_periods.period_start <= staff_scoped.termination_date
+            )
+    group by
+        staffed_periods.period_grain,
+        staffed_periods.period_start,
+        staffed_periods.scope,
+        staffed_periods.scope_id
 ),
 
 terminations as (
@@ -227,10 +297,14 @@ terminations as (
     from staffed_periods
     left join staff_scoped
         on staffed_periods.scope = staff_scoped.scope
-        and staffed_periods.scope_id = staff_scoped.scope_id
-        and staff_scoped.termination_date >= staffed_periods.period_start
-        and staff_scoped.termination_date <= staffed_periods.period_end
-    group by staffed_periods.period_grain, staffed_periods.period_start, staffed_periods.scope, staffed_periods.scope_id
+            and staffed_periods.scope_id = staff_scoped.scope_id
+            and staffed_periods.period_start <= staff_scoped.termination_date
+            and staffed_periods.period_end >= staff_scoped.termination_date
+    group by
+        staffed_periods.period_grain,
+        staffed_periods.period_start,
+        staffed_periods.scope,
+        staffed_periods.scope_id
 ),
 
 staffing as (
@@ -243,40 +317,65 @@ staffing as (
         at_period_end.support_fte,
         cast(terminations.terminations as double) as terminations,
         (cast(at_period_start.headcount as double) + cast(at_period_end.headcount as double)) / 2.0
-            * cast(staffed_periods.days_in_period as double) / 365.0 as headcount_years
+        * cast(staffed_periods.days_in_period as double) / 365.0 as headcount_years
     from staffed_periods
     {%- for part in ['at_period_end', 'at_period_start', 'terminations'] %}
     inner join {{ part }}
         on staffed_periods.period_grain = {{ part }}.period_grain
-        and staffed_periods.period_start = {{ part }}.period_start
-        and staffed_periods.scope = {{ part }}.scope
-        and staffed_periods.scope_id = {{ part }}.scope_id
+            and staffed_periods.period_start = {{ part }}.period_start
+            and staffed_periods.scope = {{ part }}.scope
+            and staffed_periods.scope_id = {{ part }}.scope_id
     {%- endfor %}
 ),
 
 kpis as (
-    select period_grain, period_start, scope, scope_id,
-        'labor_cost' as kpi, labor_cost as value, labor_cost as numerator, cast(null as double) as denominator
+    select
+        period_grain,
+        period_start,
+        scope,
+        scope_id,
+        'labor_cost' as kpi,
+        labor_cost as value,
+        labor_cost as numerator,
+        cast(null as double) as denominator
     from parts
     where has_labor
 
     union all
 
-    select period_grain, period_start, scope, scope_id,
-        'non_labor_cost' as kpi, non_labor_cost as value, non_labor_cost as numerator, cast(null as double) as denominator
+    select
+        period_grain,
+        period_start,
+        scope,
+        scope_id,
+        'non_labor_cost' as kpi,
+        non_labor_cost as value,
+        non_labor_cost as numerator,
+        cast(null as double) as denominator
     from parts
     where has_non_labor
 
     union all
 
-    select period_grain, period_start, scope, scope_id,
-        'operating_cost' as kpi, operating_cost as value, operating_cost as numerator, cast(null as double) as denominator
+    select
+        period_grain,
+        period_start,
+        scope,
+        scope_id,
+        'operating_cost' as kpi,
+        operating_cost as value,
+        operating_cost as numerator,
+        cast(null as double) as denominator
     from parts
     where has_labor or has_non_labor
 
     union all
 
-    select period_grain, period_start, scope, scope_id,
+    select
+        period_grain,
+        period_start,
+        scope,
+        scope_id,
         'cost_per_visit' as kpi,
         {{ safe_divide('operating_cost', 'completed_visits') }} as value,
         operating_cost as numerator,
@@ -286,7 +385,11 @@ kpis as (
 
     union all
 
-    select period_grain, period_start, scope, scope_id,
+    select
+        period_grain,
+        period_start,
+        scope,
+        scope_id,
         'labor_cost_per_visit' as kpi,
         {{ safe_divide('labor_cost', 'completed_visits') }} as value,
         labor_cost as numerator,
@@ -297,7 +400,11 @@ kpis as (
     union all
 
     -- PTO hours are left out of both sides (KPI_SPEC.md).
-    select period_grain, period_start, scope, scope_id,
+    select
+        period_grain,
+        period_start,
+        scope,
+        scope_id,
         'overtime_share' as kpi,
         {{ safe_divide('overtime_hours', 'regular_hours + overtime_hours') }} as value,
         overtime_hours as numerator,
@@ -307,7 +414,11 @@ kpis as (
 
     union all
 
-    select period_grain, period_start, scope, scope_id,
+    select
+        period_grain,
+        period_start,
+        scope,
+        scope_id,
         'operating_margin' as kpi,
         payments - operating_cost as value,
         payments - operating_cost as numerator,
@@ -317,7 +428,11 @@ kpis as (
 
     union all
 
-    select period_grain, period_start, scope, scope_id,
+    select
+        period_grain,
+        period_start,
+        scope,
+        scope_id,
         'operating_margin_pct' as kpi,
         {{ safe_divide('payments - operating_cost', 'payments') }} as value,
         payments - operating_cost as numerator,
@@ -327,7 +442,11 @@ kpis as (
 
     union all
 
-    select period_grain, period_start, scope, scope_id,
+    select
+        period_grain,
+        period_start,
+        scope,
+        scope_id,
         'support_staff_per_provider_fte' as kpi,
         {{ safe_divide('support_fte', 'provider_fte') }} as value,
         support_fte as numerator,
@@ -336,7 +455,11 @@ kpis as (
 
     union all
 
-    select period_grain, period_start, scope, scope_id,
+    select
+        period_grain,
+        period_start,
+        scope,
+        scope_id,
         'staff_turnover_rate' as kpi,
         {{ safe_divide('terminations', 'headcount_years') }} as value,
         terminations as numerator,

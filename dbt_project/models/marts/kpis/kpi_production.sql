@@ -64,7 +64,10 @@ by_class as (
 
 kpis as (
     select
-        period_grain, period_start, scope, scope_id,
+        period_grain,
+        period_start,
+        scope,
+        scope_id,
         'work_rvus' as kpi,
         cast(work_rvus as double) as value,
         cast(work_rvus as double) as numerator,
@@ -72,7 +75,10 @@ kpis as (
     from totals
     union all
     select
-        period_grain, period_start, scope, scope_id,
+        period_grain,
+        period_start,
+        scope,
+        scope_id,
         'gross_charges' as kpi,
         cast(gross_charges as double) as value,
         cast(gross_charges as double) as numerator,
@@ -80,7 +86,10 @@ kpis as (
     from totals
     union all
     select
-        period_grain, period_start, scope, scope_id,
+        period_grain,
+        period_start,
+        scope,
+        scope_id,
         'charge_lag_days' as kpi,
         cast(charge_lag_days as double) as value,
         cast(null as double) as numerator,
@@ -88,7 +97,10 @@ kpis as (
     from totals
     union all
     select
-        by_class.period_grain, by_class.period_start, by_class.scope, by_class.scope_id,
+        by_class.period_grain,
+        by_class.period_start,
+        by_class.scope,
+        by_class.scope_id,
         {{ dbt.concat(["'payer_mix_'", 'by_class.financial_class']) }} as kpi,
         {{ safe_divide('by_class.class_charges', 'totals.gross_charges') }} as value,
         cast(by_class.class_charges as double) as numerator,
@@ -96,9 +108,9 @@ kpis as (
     from by_class
     inner join totals
         on by_class.period_grain = totals.period_grain
-        and by_class.period_start = totals.period_start
-        and by_class.scope = totals.scope
-        and by_class.scope_id = totals.scope_id
+            and by_class.period_start = totals.period_start
+            and by_class.scope = totals.scope
+            and by_class.scope_id = totals.scope_id
 )
 
 select

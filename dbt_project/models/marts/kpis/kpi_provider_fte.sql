@@ -29,31 +29,59 @@ staff_days as (
 ),
 
 numerators as (
-    select period_grain, period_start, scope, scope_id, 'visits_per_provider_fte' as kpi, value as numerator
+    select
+        period_grain,
+        period_start,
+        scope,
+        scope_id,
+        'visits_per_provider_fte' as kpi,
+        value as numerator
     from access_kpis
     where kpi = 'completed_visits'
     union all
-    select period_grain, period_start, scope, scope_id, 'work_rvus_per_provider_fte' as kpi, value as numerator
+    select
+        period_grain,
+        period_start,
+        scope,
+        scope_id,
+        'work_rvus_per_provider_fte' as kpi,
+        value as numerator
     from production_kpis
     where kpi = 'work_rvus'
 ),
 
 provider_days as (
-    select day, provider_id, location_id, fte
+    select
+        day,
+        provider_id,
+        location_id,
+        fte
     from staff_days
     where is_provider
 ),
 
 provider_fte_by_day as (
-    select day, 'practice' as scope, 'all' as scope_id, sum(fte) as provider_fte
+    select
+        day,
+        'practice' as scope,
+        'all' as scope_id,
+        sum(fte) as provider_fte
     from provider_days
     group by day
     union all
-    select day, 'location' as scope, location_id as scope_id, sum(fte) as provider_fte
+    select
+        day,
+        'location' as scope,
+        location_id as scope_id,
+        sum(fte) as provider_fte
     from provider_days
     group by day, location_id
     union all
-    select day, 'provider' as scope, provider_id as scope_id, sum(fte) as provider_fte
+    select
+        day,
+        'provider' as scope,
+        provider_id as scope_id,
+        sum(fte) as provider_fte
     from provider_days
     group by day, provider_id
 ),
@@ -70,11 +98,11 @@ rated as (
     from numerators
     left join periods
         on numerators.period_grain = periods.period_grain
-        and numerators.period_start = periods.period_start
+            and numerators.period_start = periods.period_start
     left join provider_fte_by_day
         on periods.period_end = provider_fte_by_day.day
-        and numerators.scope = provider_fte_by_day.scope
-        and numerators.scope_id = provider_fte_by_day.scope_id
+            and numerators.scope = provider_fte_by_day.scope
+            and numerators.scope_id = provider_fte_by_day.scope_id
 )
 
 select

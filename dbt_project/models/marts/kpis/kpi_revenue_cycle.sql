@@ -74,7 +74,11 @@ transactions as (
 -- payments ------------------------------------------------------------------------------
 
 payment_rows as (
-    select location_id, provider_id, posted_date, sum(payment) as payment
+    select
+        location_id,
+        provider_id,
+        posted_date,
+        sum(payment) as payment
     from transactions
     group by location_id, provider_id, posted_date
 ),
@@ -199,27 +203,47 @@ daily_movements as (
 -- plain running total per scope, with no claims x period-ends join. Likewise a charge
 -- counts in the 90-day window D-89 .. D from its posted_date until posted_date + 89.
 deltas as (
-    select location_id, provider_id, 'ar_balance' as measure, posted_date as effective_date, ar_movement as amount
+    select
+        location_id,
+        provider_id,
+        'ar_balance' as measure,
+        posted_date as effective_date,
+        ar_movement as amount
     from daily_movements
-    union all
-    select location_id, provider_id, 'debit' as measure, posted_date as effective_date, debit_movement as amount
-    from daily_movements
-    union all
-    select location_id, provider_id, 'credit' as measure, posted_date as effective_date, credit_movement as amount
-    from daily_movements
-    {%- for min_age in [31, 61, 91, 121] %}
     union all
     select
         location_id,
         provider_id,
-        'aged_{{ min_age }}' as measure,
-        greatest(posted_date, {{ add_days('first_service_date', min_age) }}) as effective_date,
+        'debit' as measure,
+        posted_date as effective_date,
         debit_movement as amount
     from daily_movements
-    where first_service_date is not null
+    union all
+    select
+        location_id,
+        provider_id,
+        'credit' as measure,
+        posted_date as effective_date,
+        credit_movement as amount
+    from daily_movements
+    {%- for min_age in [31, 61, 91, 121] %}
+        union all
+        select
+            location_id,
+            provider_id,
+            'aged_{{ min_age }}' as measure,
+            greatest(posted_date, {{ add_days('first_service_date', min_age) }}) as effective_date,
+            debit_movement as amount
+        from daily_movements
+        where first_service_date is not null
     {%- endfor %}
     union all
-    select location_id, provider_id, 'charges_90d' as measure, posted_date as effective_date, charges_posted as amount
+    select
+        location_id,
+        provider_id,
+        'charges_90d' as measure,
+        posted_date as effective_date,
+        charges_posted as amount
     from daily_movements
     union all
     select
@@ -254,7 +278,7 @@ period_deltas as (
         sum(case when measure = 'debit' then amount else 0 end) as debit,
         sum(case when measure = 'credit' then amount else 0 end) as credit,
         {%- for min_age in [31, 61, 91, 121] %}
-        sum(case when measure = 'aged_{{ min_age }}' then amount else 0 end) as aged_{{ min_age }},
+            sum(case when measure = 'aged_{{ min_age }}' then amount else 0 end) as aged_{{ min_age }},
         {%- endfor %}
         sum(case when measure = 'charges_90d' then amount else 0 end) as charges_90d
     from (
@@ -264,7 +288,10 @@ period_deltas as (
 ),
 
 posting_days as (
-    select distinct location_id, provider_id, posted_date
+    select distinct
+        location_id,
+        provider_id,
+        posted_date
     from daily_movements
 ),
 
@@ -289,7 +316,7 @@ ar_grid as (
     from first_periods
     inner join periods
         on first_periods.period_grain = periods.period_grain
-        and periods.period_start >= first_periods.first_period_start
+            and first_periods.first_period_start <= periods.period_start
 ),
 
 ar_at_d as (
@@ -298,26 +325,29 @@ ar_at_d as (
         ar_grid.period_start,
         ar_grid.scope,
         ar_grid.scope_id,
-        {%- for measure in ['ar_balance', 'debit', 'credit', 'aged_31', 'aged_61', 'aged_91', 'aged_121', 'charges_90d'] %}
+    {%- for measure in ['ar_balance', 'debit', 'credit', 'aged_31', 'aged_61', 'aged_91', 'aged_121', 'charges_90d'] %}
         sum(coalesce(period_deltas.{{ measure }}, 0)) over (
             partition by ar_grid.period_grain, ar_grid.scope, ar_grid.scope_id
             order by ar_grid.period_start
             rows between unbounded preceding and current row
-        ) as {{ measure }}{{ ',' if not loop.last }}
-        {%- endfor %}
+            ) as {{ measure }}{{ ',' if not loop.last }}
+    {%- endfor %}
     from ar_grid
     left join period_deltas
         on ar_grid.period_grain = period_deltas.period_grain
-        and ar_grid.period_start = period_deltas.period_start
-        and ar_grid.scope = period_deltas.scope
-        and ar_grid.scope_id = period_deltas.scope_id
+            and ar_grid.period_start = period_deltas.period_start
+            and ar_grid.scope = period_deltas.scope
+            and ar_grid.scope_id = period_deltas.scope_id
 ),
 
 -- long shape -----------------------------------------------------------------------------
 
 kpis as (
     select
-        period_grain, period_start, scope, scope_id,
+        period_grain,
+        period_start,
+        scope,
+        scope_id,
         'payments' as kpi,
         cast(payments as double) as value,
         cast(payments as double) as numerator,
@@ -325,7 +355,10 @@ kpis as (
     from payments
     union all
     select
-        period_grain, period_start, scope, scope_id,
+        period_grain,
+        period_start,
+        scope,
+        scope_id,
         'initial_denial_rate' as kpi,
         {{ safe_divide('denied_claims', 'responded_claims') }} as value,
         cast(denied_claims as double) as numerator,
@@ -333,7 +366,10 @@ kpis as (
     from denials
     union all
     select
-        period_grain, period_start, scope, scope_id,
+        period_grain,
+        period_start,
+        scope,
+        scope_id,
         'net_collection_rate' as kpi,
         {{ safe_divide('collected', 'collectible') }} as value,
         cast(collected as double) as numerator,
@@ -341,7 +377,10 @@ kpis as (
     from collections
     union all
     select
-        period_grain, period_start, scope, scope_id,
+        period_grain,
+        period_start,
+        scope,
+        scope_id,
         'ar_balance' as kpi,
         cast(ar_balance as double) as value,
         cast(null as double) as numerator,
@@ -349,7 +388,10 @@ kpis as (
     from ar_at_d
     union all
     select
-        period_grain, period_start, scope, scope_id,
+        period_grain,
+        period_start,
+        scope,
+        scope_id,
         'days_in_ar' as kpi,
         {{ safe_divide('ar_balance', 'cast(charges_90d as double) / 90.0') }} as value,
         cast(ar_balance as double) as numerator,
@@ -357,7 +399,10 @@ kpis as (
     from ar_at_d
     union all
     select
-        period_grain, period_start, scope, scope_id,
+        period_grain,
+        period_start,
+        scope,
+        scope_id,
         'ar_credit_balance' as kpi,
         cast(credit as double) as value,
         cast(null as double) as numerator,
@@ -370,18 +415,25 @@ kpis as (
         ('ar_aging_91_120', 'aged_91', 'aged_121'),
         ('ar_aging_over_120', 'aged_121', none),
     ] %}
-    union all
-    select
-        period_grain, period_start, scope, scope_id,
-        '{{ kpi }}' as kpi,
-        cast({{ upper_measure }}{% if lower_measure %} - {{ lower_measure }}{% endif %} as double) as value,
-        cast(null as double) as numerator,
-        cast(null as double) as denominator
-    from ar_at_d
+        union all
+        select
+            period_grain,
+            period_start,
+            scope,
+            scope_id,
+            '{{ kpi }}' as kpi,
+            cast({{ upper_measure }}{% if lower_measure %} - {{ lower_measure }}{% endif %} as double)
+                as value,
+            cast(null as double) as numerator,
+            cast(null as double) as denominator
+        from ar_at_d
     {%- endfor %}
     union all
     select
-        period_grain, period_start, scope, scope_id,
+        period_grain,
+        period_start,
+        scope,
+        scope_id,
         'ar_over_90_share' as kpi,
         {{ safe_divide('aged_91', 'debit') }} as value,
         cast(aged_91 as double) as numerator,

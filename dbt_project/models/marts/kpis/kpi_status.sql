@@ -61,18 +61,31 @@ budget_months as (
         cast(budget.month as date) as month_start,
         cast({{ dbt.last_day('budget.month', 'month') }} as date) as month_end,
         budget.location_id,
-        case lower(trim(budget.line)) when 'collections' then 'payments' else lower(trim(budget.line)) end as kpi,
+        case lower(trim(budget.line)) when 'collections' then 'payments' else lower(trim(budget.line)) end
+            as kpi,
         cast(budget.amount as double) as amount
     from budget
     where lower(trim(budget.line)) in ('completed_visits', 'gross_charges', 'collections', 'labor_cost')
 ),
 
 budget_by_scope as (
-    select month_start, month_end, 'location' as scope, location_id as scope_id, kpi, sum(amount) as amount
+    select
+        month_start,
+        month_end,
+        'location' as scope,
+        location_id as scope_id,
+        kpi,
+        sum(amount) as amount
     from budget_months
     group by month_start, month_end, location_id, kpi
     union all
-    select month_start, month_end, 'practice' as scope, 'all' as scope_id, kpi, sum(amount) as amount
+    select
+        month_start,
+        month_end,
+        'practice' as scope,
+        'all' as scope_id,
+        kpi,
+        sum(amount) as amount
     from budget_months
     group by month_start, month_end, kpi
 ),
@@ -89,7 +102,7 @@ budgeted_rows as (
     from kpi_values
     inner join periods
         on kpi_values.period_grain = periods.period_grain
-        and kpi_values.period_start = periods.period_start
+            and kpi_values.period_start = periods.period_start
     where kpi_values.kpi in ('completed_visits', 'gross_charges', 'payments', 'labor_cost')
         and kpi_values.scope in ('practice', 'location')
 ),
@@ -112,10 +125,10 @@ budget_shares as (
     from budgeted_rows
     inner join budget_by_scope
         on budgeted_rows.scope = budget_by_scope.scope
-        and budgeted_rows.scope_id = budget_by_scope.scope_id
-        and budgeted_rows.kpi = budget_by_scope.kpi
-        and budget_by_scope.month_start <= budgeted_rows.period_end
-        and budget_by_scope.month_end >= budgeted_rows.period_start
+            and budgeted_rows.scope_id = budget_by_scope.scope_id
+            and budgeted_rows.kpi = budget_by_scope.kpi
+            and budgeted_rows.period_end >= budget_by_scope.month_start
+            and budgeted_rows.period_start <= budget_by_scope.month_end
 ),
 
 budget_targets as (
@@ -143,12 +156,12 @@ specialty_targets as (
     from kpi_values
     inner join periods
         on kpi_values.period_grain = periods.period_grain
-        and kpi_values.period_start = periods.period_start
+            and kpi_values.period_start = periods.period_start
     inner join providers
         on kpi_values.scope_id = providers.provider_id
     inner join specialty_benchmarks
         on providers.specialty = specialty_benchmarks.specialty
-        and kpi_values.kpi = specialty_benchmarks.kpi
+            and kpi_values.kpi = specialty_benchmarks.kpi
     where kpi_values.scope = 'provider'
         -- The published figures are physicians'; an NP's or PA's output is not judged by them.
         and providers.role = 'physician'
@@ -180,16 +193,16 @@ banded as (
         on kpi_values.kpi = targets.kpi
     left join budget_targets
         on kpi_values.period_grain = budget_targets.period_grain
-        and kpi_values.period_start = budget_targets.period_start
-        and kpi_values.scope = budget_targets.scope
-        and kpi_values.scope_id = budget_targets.scope_id
-        and kpi_values.kpi = budget_targets.kpi
+            and kpi_values.period_start = budget_targets.period_start
+            and kpi_values.scope = budget_targets.scope
+            and kpi_values.scope_id = budget_targets.scope_id
+            and kpi_values.kpi = budget_targets.kpi
     left join specialty_targets
         on kpi_values.period_grain = specialty_targets.period_grain
-        and kpi_values.period_start = specialty_targets.period_start
-        and kpi_values.scope = specialty_targets.scope
-        and kpi_values.scope_id = specialty_targets.scope_id
-        and kpi_values.kpi = specialty_targets.kpi
+            and kpi_values.period_start = specialty_targets.period_start
+            and kpi_values.scope = specialty_targets.scope
+            and kpi_values.scope_id = specialty_targets.scope_id
+            and kpi_values.kpi = specialty_targets.kpi
 ),
 
 chosen as (

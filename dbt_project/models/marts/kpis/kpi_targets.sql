@@ -43,9 +43,15 @@ budget_kpis as (
 -- Every KPI name of the catalog, its pattern row expanded for each budget line without
 -- a row of its own; the band of the same name's target default (or of the pattern).
 names as (
-    select kpi, kpi as catalog_kpi from catalog where not is_pattern
+    select
+        kpi,
+        kpi as catalog_kpi
+    from catalog
+    where not is_pattern
     union all
-    select budget_kpis.kpi, 'budget_variance_*' as catalog_kpi
+    select
+        budget_kpis.kpi,
+        'budget_variance_*' as catalog_kpi
     from budget_kpis
     where budget_kpis.kpi not in (select kpi from catalog)
 ),

@@ -24,9 +24,9 @@
 with
 
 {% for kpi_model in kpi_models %}
-{{ kpi_model }} as (
-    select * from {{ ref(kpi_model) }}
-),
+    {{ kpi_model }} as (
+        select * from {{ ref(kpi_model) }}
+    ),
 {% endfor %}
 
 periods as (
@@ -39,13 +39,21 @@ coverage as (
 
 unioned as (
     {%- for kpi_model in kpi_models %}
-    select
-        period_grain, period_start, scope, scope_id, kpi, value, numerator, denominator,
-        {{ 'measured_through' if kpi_model == 'kpi_budget' else 'cast(null as date)' }} as measured_through
-    from {{ kpi_model }}
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
+        select
+            period_grain,
+            period_start,
+            scope,
+            scope_id,
+            kpi,
+            value,
+            numerator,
+            denominator,
+            {{ 'measured_through' if kpi_model == 'kpi_budget' else 'cast(null as date)' }}
+                as measured_through
+        from {{ kpi_model }}
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
     {%- endfor %}
 ),
 
@@ -60,29 +68,36 @@ judged as (
         unioned.numerator,
         unioned.denominator,
         coalesce(unioned.measured_through, periods.period_end) as judged_day,
-        unioned.kpi in ('{{ staff_kpis | join("', '") }}') as is_staff_kpi,
+        unioned.kpi in (
+            '{{ staff_kpis | join("', '") }}'
+        )
+            as is_staff_kpi,
         {%- for source in sources %}
-        (
-            unioned.kpi in ('{{ sources[source]['names'] | join("', '") }}')
-            {%- for prefix in sources[source]['prefixes'] %}
-            or {{ dbt.position("'" ~ prefix ~ "'", 'unioned.kpi') }} = 1
-            {%- endfor %}
+            (
+                unioned.kpi in (
+                    '{{ sources[source]['names'] | join("', '") }}'
+                )
+                {%- for prefix in sources[source]['prefixes'] %}
+                    or {{ dbt.position("'" ~ prefix ~ "'", 'unioned.kpi') }} = 1
+                {%- endfor %}
             {%- if source == 'ledger' %}
-            {#- A budget line that is none of the four volume lines is a GL account. #}
-            or (
-                {{ dbt.position("'budget_variance_'", 'unioned.kpi') }} = 1
-                and unioned.kpi not in ('{{ budget_lines_of_sources | join("', '") }}')
-            )
-            {%- endif %}
-        ) as reads_{{ source }},
+                    {#- A budget line that is none of the four volume lines is a GL account. #}
+                    or (
+                        {{ dbt.position("'budget_variance_'", 'unioned.kpi') }} = 1
+                        and unioned.kpi not in (
+                            '{{ budget_lines_of_sources | join("', '") }}'
+                        )
+                    )
+                {%- endif %}
+            ) as reads_{{ source }},
         {%- endfor %}
-        {%- for source in sources %}
+    {%- for source in sources %}
         coverage.{{ source }}_end{{ ',' if not loop.last }}
-        {%- endfor %}
+    {%- endfor %}
     from unioned
     left join periods
         on unioned.period_grain = periods.period_grain
-        and unioned.period_start = periods.period_start
+            and unioned.period_start = periods.period_start
     cross join coverage
 )
 
@@ -90,12 +105,16 @@ select
     {{ kpi_columns() }},
     case
         when is_staff_kpi then true
-        when not ({% for source in sources %}reads_{{ source }}{{ ' or ' if not loop.last }}{% endfor %}) then null
+        when
+            not (
+                {% for source in sources %}                    reads_{{ source }}{{ ' or ' if not loop.last }}                    {% endfor %}
+            )
+            then null
         when judged_day is null then null
         else
-            {%- for source in sources %}
-            (not reads_{{ source }} or {{ source }}_end is null or judged_day <= {{ source }}_end)
-            {{- ' and' if not loop.last }}
-            {%- endfor %}
+        {%- for source in sources %}
+                (not reads_{{ source }} or {{ source }}_end is null or judged_day <= {{ source }}_end)
+                {{- ' and' if not loop.last }}
+        {%- endfor %}
     end as complete
 from judged

@@ -56,7 +56,9 @@ complete_months as (
     cross join as_of
     where kpi_values.period_grain = 'month'
         and kpi_values.scope in ('practice', 'location')
-        and kpi_values.kpi in ('{{ forecast_kpis | join("', '") }}')
+        and kpi_values.kpi in (
+            '{{ forecast_kpis | join("', '") }}'
+        )
         and kpi_values.value is not null
         and {{ dbt.last_day('kpi_values.period_start', 'month') }} <= as_of.as_of_date
 ),
@@ -68,7 +70,11 @@ summarised as (
         complete_months.kpi,
         fiscal_year.year_start,
         max(complete_months.month_start) as last_complete_month,
-        sum(case when complete_months.month_start >= fiscal_year.year_start then complete_months.value else 0 end)
+        sum(
+            case
+                when complete_months.month_start >= fiscal_year.year_start then complete_months.value else 0
+            end
+        )
             as year_to_date,
         avg(case when complete_months.recency <= 3 then complete_months.value end) as run_rate,
         coalesce(stddev_samp(case when complete_months.recency <= 12 then complete_months.value end), 0)

@@ -10,10 +10,10 @@ forecast as (
 
 offsets as (
     {%- for n in range(12) %}
-    select {{ n }} as month_offset
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
+        select {{ n }} as month_offset
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
     {%- endfor %}
 )
 

@@ -23,18 +23,25 @@ complete_months as (
 ),
 
 ranked_months as (
-    select month_start, row_number() over (order by month_start desc) as recency
+    select
+        month_start,
+        row_number() over (order by month_start desc) as recency
     from complete_months
 ),
 
 window_bounds as (
-    select min(month_start) as window_start, max(month_start) as window_end
+    select
+        min(month_start) as window_start,
+        max(month_start) as window_end
     from ranked_months
     where recency <= 12
 ),
 
 rows_in_window as (
-    select kpi_values.*, window_bounds.window_start, window_bounds.window_end
+    select
+        kpi_values.*,
+        window_bounds.window_start,
+        window_bounds.window_end
     from kpi_values
     cross join window_bounds
     where kpi_values.period_grain = 'month'
@@ -52,7 +59,11 @@ select
     cast(coalesce(sum(case when kpi = 'payments' then value end), 0) as double) as collections,
     cast(coalesce(sum(case when kpi = 'labor_cost' then value end), 0) as double) as labor_cost,
     cast(coalesce(sum(case when kpi = 'non_labor_cost' then value end), 0) as double) as non_labor_cost,
-    cast(max(case when kpi = 'visits_per_provider_fte' and period_start = window_end then denominator end) as double)
+    cast(
+        max(
+            case when kpi = 'visits_per_provider_fte' and period_start = window_end then denominator end
+        ) as double
+    )
         as provider_fte,
     cast(max(case when kpi = 'no_show_rate' and period_start = window_end then value end) as double)
         as no_show_rate

@@ -27,14 +27,22 @@ window_bounds as (
 ),
 
 charged as (
-    select charges.location_id, charges.financial_class, charges.charge_amount as gross_charges, 0.0 as payments
+    select
+        charges.location_id,
+        charges.financial_class,
+        charges.charge_amount as gross_charges,
+        0.0 as payments
     from charges
     cross join window_bounds
     where charges.service_date between window_bounds.window_start and window_bounds.window_last_day
 ),
 
 paid as (
-    select transactions.location_id, claims.financial_class, 0.0 as gross_charges, transactions.payment as payments
+    select
+        transactions.location_id,
+        claims.financial_class,
+        0.0 as gross_charges,
+        transactions.payment as payments
     from transactions
     inner join claims
         on transactions.claim_id = claims.claim_id

@@ -19,40 +19,60 @@ entities as (
         ('hr', 'staff'), ('hr', 'timesheets'), ('finance', 'gl_expenses'), ('finance', 'budget'),
     ] %}
     {%- for source_system, entity in entities %}
-    select '{{ source_system }}' as source, '{{ entity }}' as entity
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
+        select
+            '{{ source_system }}' as source,
+            '{{ entity }}' as entity
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
     {%- endfor %}
 ),
 
 data_dates as (
-    select 'appointments' as entity, max(scheduled_date) as latest_data_date
+    select
+        'appointments' as entity,
+        max(scheduled_date) as latest_data_date
     from {{ ref('int_appointments_localised') }}
     where status in ('completed', 'no_show')
     union all
-    select 'provider_slots' as entity, max(slot_date) as latest_data_date
+    select
+        'provider_slots' as entity,
+        max(slot_date) as latest_data_date
     from {{ ref('int_provider_slots_localised') }}
     union all
-    select 'charges' as entity, max(posted_date) as latest_data_date
+    select
+        'charges' as entity,
+        max(posted_date) as latest_data_date
     from {{ ref('stg_billing__charges') }}
     union all
-    select 'claims' as entity, max(submitted_date) as latest_data_date
+    select
+        'claims' as entity,
+        max(submitted_date) as latest_data_date
     from {{ ref('stg_billing__claims') }}
     union all
-    select 'transactions' as entity, max(posted_date) as latest_data_date
+    select
+        'transactions' as entity,
+        max(posted_date) as latest_data_date
     from {{ ref('stg_billing__transactions') }}
     union all
-    select 'staff' as entity, max(greatest(hire_date, coalesce(termination_date, hire_date))) as latest_data_date
+    select
+        'staff' as entity,
+        max(greatest(hire_date, coalesce(termination_date, hire_date))) as latest_data_date
     from {{ ref('stg_hr__staff') }}
     union all
-    select 'timesheets' as entity, max(pay_period_end) as latest_data_date
+    select
+        'timesheets' as entity,
+        max(pay_period_end) as latest_data_date
     from {{ ref('stg_hr__timesheets') }}
     union all
-    select 'gl_expenses' as entity, max(month) as latest_data_date
+    select
+        'gl_expenses' as entity,
+        max(month) as latest_data_date
     from {{ ref('stg_finance__gl_expenses') }}
     union all
-    select 'budget' as entity, max(month) as latest_data_date
+    select
+        'budget' as entity,
+        max(month) as latest_data_date
     from {{ ref('stg_finance__budget') }}
 ),
 

@@ -52,14 +52,16 @@ budget as (
 ),
 
 staff_providers as (
-    select distinct provider_id from staff where provider_id is not null
+    select distinct provider_id from staff
+    where provider_id is not null
 ),
 
 encounters as (
-    select distinct encounter_id from appointments where encounter_id is not null
+    select distinct encounter_id from appointments
+    where encounter_id is not null
 ),
 
-{#- (entity, relation, record key expression, reference column, referenced entity,
+{# (entity, relation, record key expression, reference column, referenced entity,
     referenced relation, referenced column) -#}
 {%- set slot_key = dbt.concat(['provider_id', "' @ '", dbt.cast('slot_start', dbt.type_string())]) -%}
 {%- set timesheet_key = dbt.concat(['employee_id', "' @ '", dbt.cast('pay_period_start', dbt.type_string())]) -%}
@@ -86,25 +88,25 @@ encounters as (
 
 orphans as (
     {%- for entity, relation, record_key, column, ref_entity, ref_relation, ref_column in checks %}
-    select
-        '{{ entity }}' as entity,
-        cast({{ record_key }} as {{ dbt.type_string() }}) as record_key,
-        '{{ column }}' as reference_column,
-        '{{ ref_entity }}' as referenced_entity,
-        cast({{ relation }}.{{ column }} as {{ dbt.type_string() }}) as missing_value,
-        {{ relation }}.delivery_id,
-        {{ relation }}.source_file,
-        {{ relation }}.source_line
-    from {{ relation }}
-    where {{ relation }}.{{ column }} is not null
-        and not exists (
-            select 1
-            from {{ ref_relation }}
-            where {{ ref_relation }}.{{ ref_column }} = {{ relation }}.{{ column }}
-        )
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
+        select
+            '{{ entity }}' as entity,
+            cast({{ record_key }} as {{ dbt.type_string() }}) as record_key,
+            '{{ column }}' as reference_column,
+            '{{ ref_entity }}' as referenced_entity,
+            cast({{ relation }}.{{ column }} as {{ dbt.type_string() }}) as missing_value,
+            {{ relation }}.delivery_id,
+            {{ relation }}.source_file,
+            {{ relation }}.source_line
+        from {{ relation }}
+        where {{ relation }}.{{ column }} is not null
+            and not exists (
+                select 1
+                from {{ ref_relation }}
+                where {{ ref_relation }}.{{ ref_column }} = {{ relation }}.{{ column }}
+            )
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
     {%- endfor %}
 )
 
