@@ -218,7 +218,7 @@ def _is_kpi(column: str) -> bool:
 
     try:
         return query.catalog().knows(column)
-    except AccessDenied:  # no reader bound: an export built outside a page
+    except (AccessDenied, query.ServingMissing):  # an export built outside a page
         return False
 
 

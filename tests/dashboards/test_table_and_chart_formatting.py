@@ -49,12 +49,24 @@ BUDGET = pd.DataFrame(
         ("claims_responded", "Claims answered"),
         ("period_start", "Period"),
         ("latest_data_date", "Newest data"),
-        ("no_show_rate", "No-show rate"),
         ("some_new_count", "Some new count"),
     ],
 )
 def test_headers_are_words(raw, shown):
     assert header(raw) == shown
+
+
+def test_a_kpi_column_is_headed_by_its_catalog_label(monkeypatch):
+    from dashboards.data import query
+    from dashboards.data.catalog import Catalog
+
+    catalog = Catalog.from_rows(
+        [{"kpi": "no_show_rate", "label": "No-show rate", "unit": "share",
+          "direction": "lower_is_better"}]
+    )  # fmt: skip
+    monkeypatch.setattr(query, "catalog", lambda: catalog)
+    assert header("no_show_rate") == "No-show rate"
+    assert header("no_show_count") == "No show count"  # not a KPI: its words
 
 
 def test_every_column_gets_a_header_and_every_number_a_format():
