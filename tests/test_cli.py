@@ -12,6 +12,8 @@ from datetime import date
 import duckdb
 import pytest
 
+from pipelines.core.contracts import CONTRACTS
+
 from pipelines.core.home import Home
 from tests.conftest import clinicops_command
 
@@ -29,7 +31,7 @@ def test_sample_command_writes_every_contract_file(tmp_path):
         p.relative_to(tmp_path / "in").as_posix() for p in (tmp_path / "in").rglob("*")
     )
     assert "scheduling/appointments.csv.gz" in written
-    assert len([p for p in written if p.endswith(".csv.gz")]) == 11
+    assert len([p for p in written if p.endswith(".csv.gz")]) == len(CONTRACTS)  # providers too
     assert "appointments" in proc.stderr  # row counts are reported
 
 

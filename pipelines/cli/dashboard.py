@@ -158,7 +158,6 @@ def demo(
 ) -> None:
     """Run the pipeline on the bundled sample practice, then serve its dashboards with one
     user per role (passwords printed the first time only)."""
-    from dashboards.access.auth import ensure_demo_cookie_key
     from pipelines.cli.main import _home
     from pipelines.land.pseudonymise import ensure_demo_key
 
@@ -166,7 +165,6 @@ def demo(
     practice_home = _home(home)
     ensure_demo_key(practice_home)  # the only place a pseudonymisation key is ever made
     _run_in_child(practice_home, verbose)
-    ensure_demo_cookie_key(practice_home)
     _announce_demo_users(practice_home)
     _serve(home, port, None)
 
@@ -290,7 +288,7 @@ def set_user(
         username_problem,
     )
     from pipelines.cli.main import _home
-    from pipelines.core.config import User
+    from pipelines.core.config import ROLES, User
 
     name = name.strip().lower()
     if problem := username_problem(name):
@@ -299,6 +297,13 @@ def set_user(
     known = load_users(_users_config(config), practice_home).get(name)
     if role is None and known is None:
         raise _fail(f"{name} is not a user yet: give --role")
+    roles = (*ROLES, "none")
+    if role is not None and role not in roles:
+        raise _fail(f"--role {role!r}: use one of {', '.join(roles)}")
+    if role == "physician" and not provider:
+        raise _fail("a physician needs --provider (their provider id)")
+    if role == "location_manager" and not location:
+        raise _fail("a location manager needs --location (repeat for more)")
     binding = {"role": None if role == "none" else role, "provider_id": provider}
     binding["location_ids"] = location or []
     if role is None:

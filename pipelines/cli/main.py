@@ -289,9 +289,9 @@ def run(
     """Land, build and publish through Dagster: the weekly job, run once now."""
     from pipelines.core.home_lock import home_lock
 
-    practice_home = _home(home)
-    _as_of(as_of)  # fail fast on a malformed date
+    _as_of(as_of)  # fail fast on a malformed date, before the home is made
     _config(config)
+    practice_home = _home(home)
     _require_pseudonym_key(practice_home)
     folders = [p.resolve() for p in (inbox or DEFAULT_INBOXES)]
     missing = [str(p) for p in folders if not p.is_dir()]

@@ -248,7 +248,7 @@ class SqlSource(_PullSource):
     # or mysql+pymysql://reader@db:3306/openemr.
     url: str
     password: Secret | None = None
-    # A preset of queries for a known system: `openemr` reads mappings/openemr.yaml; a
+    # A preset of queries for a known system: `openemr` reads mappings/sql/openemr.yaml; a
     # path reads that file. Entities below replace the preset's of the same name.
     preset: str | None = None
     entities: dict[str, SqlEntity] = Field(default_factory=dict)
@@ -265,7 +265,7 @@ class SqlSource(_PullSource):
         path = (
             Path(preset)
             if "/" in preset or preset.endswith(".yaml")
-            else (PRESETS_DIR / f"{preset}.yaml")
+            else (PRESETS_DIR / "sql" / f"{preset}.yaml")
         )
         try:
             loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}

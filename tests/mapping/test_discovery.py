@@ -97,7 +97,7 @@ def test_refused_entries_are_ledgered_and_waiting_ones_are_not(inbox, home):
     assert sorted(failed["error"].to_list()) == [
         "mystery.csv: unknown entity: the file name matches no route and does not start with "
         "one of appointments, budget, charges, claims, gl_expenses, locations, payers, "
-        "provider_slots, staff, timesheets, transactions",
+        "provider_slots, providers, staff, timesheets, transactions",
         "scheduling/appointments.csv: is a folder, not a file",
     ]
 

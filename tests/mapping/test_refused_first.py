@@ -6,7 +6,8 @@ from datetime import date, datetime
 
 import polars as pl
 
-from dashboards.data.serving import Serving
+from dashboards.data.catalog import Catalog, Names
+from dashboards.data.serving import Serving, StatusTable
 from dashboards.reports.digest import _new_problems
 
 
@@ -25,8 +26,19 @@ def test_digest_lists_refused_files_first_with_their_reason():
     rejected = pl.DataFrame(
         {"delivery_id": ["000001"], "entity": ["charges"], "column_name": ["units"], "rows": [2]}
     )
-    serving = Serving(pl.DataFrame(), {}, date(2026, 1, 1), datetime(2026, 1, 1), deliveries,
-                      rejected, {})  # fmt: skip
+    serving = Serving(
+        kpis=pl.DataFrame(),
+        statuses=StatusTable({}),
+        catalog=Catalog({}),
+        names=Names(),
+        forecast=pl.DataFrame(),
+        forecast_months=pl.DataFrame(),
+        as_of=date(2026, 1, 1),
+        published_at=datetime(2026, 1, 1),
+        deliveries=deliveries,
+        rejected_by_column=rejected,
+        dq_counts={},
+    )
     assert _new_problems(serving, "") == [
         "scheduling/unknown entity (delivery 000002): refused: appointments.csv: is a folder, "
         "not a file",

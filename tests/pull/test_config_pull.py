@@ -52,6 +52,6 @@ def test_the_openemr_preset_fills_the_entities_and_the_config_can_replace_one():
     )
     entities = config.pull.sources["oe"].entities
     assert set(entities) == {
-        "locations", "payers", "appointments", "charges", "claims", "transactions",
+        "locations", "providers", "payers", "appointments", "charges", "claims", "transactions",
     }  # fmt: skip
     assert entities["payers"].query == "SELECT 'x' AS payer_id"

@@ -1,4 +1,4 @@
-"""mappings/openemr.yaml against a real MariaDB holding OpenEMR's own tables (the CREATE
+"""mappings/sql/openemr.yaml against a real MariaDB holding OpenEMR's own tables (the CREATE
 TABLE statements of OpenEMR's published schema, fixtures/openemr_schema.sql) and a
 small practice written into them; pulled, landed and built to kpi_values, whose figures
 are worked out by hand below.
@@ -42,7 +42,7 @@ from tests.pull.conftest import config_for, inbox_files
 from tests.pull.servers import start_mariadb, stop
 
 SCHEMA = Path(__file__).parent / "fixtures" / "openemr_schema.sql"
-PRESET = Path(__file__).resolve().parents[2] / "mappings" / "openemr.yaml"
+PRESET = Path(__file__).resolve().parents[2] / "mappings" / "sql" / "openemr.yaml"
 READER_PASSWORD = "openemr-reader-pw"
 
 PRACTICE = """
@@ -200,10 +200,11 @@ def test_openemr_pulled_landed_and_built_to_kpi_values(home: Home, openemr, tmp_
     assert built.returncode == 0, built.stderr[-4000:]
     landed = landing_ledger(home)
     assert set(landed["status"]) == {"loaded"} and landed["rows_rejected"].sum() == 0
-    # 6 appointments (not the lunch block), 3 charges, 2 claims, 4 transactions.
+    # 6 appointments (not the lunch block), 3 charges, 2 claims, 4 transactions, and the
+    # 2 authorised users as providers (the admin is not one).
     assert dict(zip(landed["entity"], landed["rows_loaded"], strict=True)) == {
         "appointments": 6, "charges": 3, "claims": 2, "locations": 2, "payers": 4,
-        "transactions": 4,
+        "providers": 2, "transactions": 4,
     }  # fmt: skip
     with duckdb.connect(str(home.serving), read_only=True) as con:
         rows = con.sql(
