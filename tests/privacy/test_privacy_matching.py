@@ -8,7 +8,6 @@ import gzip
 import pandas as pd
 import pytest
 
-from dashboards.app.components import to_xlsx
 from pipelines.audit.privacy_scan import (
     Finding,
     Matcher,
@@ -128,7 +127,7 @@ def test_input_files_are_read_the_way_landing_reads_them(tmp_path):
             "hire_date": ["2020-01-01"],
         }
     )
-    (inbox / "hr" / "staff.xlsx").write_bytes(to_xlsx(staff))
+    staff.to_excel(inbox / "hr" / "staff.xlsx", index=False, engine="xlsxwriter")
     (inbox / "billing" / "charges.csv").write_bytes(b"")
     config = Config.model_validate(
         {
