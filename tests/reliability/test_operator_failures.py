@@ -23,6 +23,7 @@ from pipelines.core.secrets import KEY_ENV
 from pipelines.land import ledger
 from pipelines.land.land import _land
 from pipelines.land.read import discover
+from pipelines.land.routes import plan
 from tests.conftest import clinicops_command
 from tests.landing.conftest import TEST_KEY, deliver, row
 from tests.reliability.conftest import (
@@ -88,9 +89,10 @@ def _charges(n: int, tag: str) -> list[dict[str, str]]:
 
 @pytest.fixture
 def inbox(tmp_path: Path) -> Path:
-    """A small file, a large one (several MB of Parquet parts) and one after them."""
+    """A large file (several MB of Parquet parts) and two small ones after it, in the
+    lexical order landing applies them (a file's name starts with its entity)."""
     inbox = tmp_path / "inbox"
-    deliver(inbox, "payers", [row("payers")], name="a_payers.csv")
+    deliver(inbox, "payers", [row("payers")], name="payers.csv")
     deliver(inbox, "charges", _charges(120_000, "big"), name="charges_big.csv")
     deliver(inbox, "claims", [row("claims")], name="claims_after.csv")
     return inbox
@@ -136,9 +138,11 @@ def test_a_file_removed_while_landing_fails_alone_and_leaves_nothing(tmp_path: P
     deliver(inbox, "payers", [row("payers")])
     gone = deliver(inbox, "claims", [row("claims")])
     deliver(inbox, "locations", [row("locations")])
-    files = discover(inbox)  # the scan saw it; then it was moved away before its turn
+    config = Config()
+    # the scan saw it and planned its landing; then it was moved away before its turn
+    jobs = [(d, t) for d in discover(inbox) for t in plan(d, config)]
     gone.rename(tmp_path / "elsewhere.csv")
-    report = _land(files, home, Config(), None, TEST_KEY)
+    report = _land(jobs, home, config, None, TEST_KEY)
     by_name = {f.file_name: f for f in report.files}
     assert by_name["claims.csv"].status == "failed"
     assert "was moved or removed while it was being landed" in by_name["claims.csv"].error
