@@ -13,7 +13,6 @@ import duckdb
 import pytest
 
 from pipelines.core.contracts import CONTRACTS
-
 from pipelines.core.home import Home
 from tests.conftest import clinicops_command
 
