@@ -128,11 +128,18 @@ def inspect(
     drafts = []
     for path in files:
         found = profile(path, cfg, source)
-        console.print(
-            f"[bold]{path.name}[/bold]: encoding {found.encoding}, delimiter "
-            f"{found.delimiter!r}, header on line {found.header_line}, {found.rows:,} rows; "
-            f"entity: {found.entity or 'not recognised'}"
-        )
+        if found.standard:
+            name = {"x12": "an X12 835 remittance", "fhir": "FHIR R4 NDJSON"}[found.standard]
+            console.print(
+                f"[bold]{path.name}[/bold]: {name}, {found.rows:,} rows; entity: "
+                f"{found.entity or 'not recognised'} (lands as it is, no mapping needed)"
+            )
+        else:
+            console.print(
+                f"[bold]{path.name}[/bold]: encoding {found.encoding}, delimiter "
+                f"{found.delimiter!r}, header on line {found.header_line}, {found.rows:,} "
+                f"rows; entity: {found.entity or 'not recognised'}"
+            )
         if found.error:
             console.print(f"[red]cannot be read:[/red] {found.error}")
             continue

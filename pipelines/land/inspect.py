@@ -28,6 +28,7 @@ from pipelines.core.contracts import (
     Kind,
     Privacy,
 )
+from pipelines.land import standard
 from pipelines.land.read import (
     FORMATS,
     PERSONAL_EXTRA,
@@ -87,6 +88,7 @@ class FileProfile:
     entity: str | None
     matches: dict[str, str]  # contract column -> file column
     error: str | None = None
+    standard: str | None = None  # `x12` or `fhir`: a standard format, landed as it is
 
 
 def sniff_encoding(path: Path) -> str:
@@ -108,6 +110,8 @@ def sniff_delimiter(path: Path, encoding: str) -> str:
 
 
 def profile(path: Path, config: Config, source: str | None = None) -> FileProfile:
+    if kind := standard.format_of(path):
+        return _profile_standard(path, kind)
     suffix = Delivered(path, source or "").suffix
     kind = FORMATS.get(suffix)
     encoding, delimiter = "utf-8", None
@@ -141,6 +145,27 @@ def profile(path: Path, config: Config, source: str | None = None) -> FileProfil
             col.personal = True
             col.values = ["(masked)"] * len(col.values) if col.values else None
     return FileProfile(path, encoding, delimiter, 1, frame.height, columns, entity, matches)
+
+
+def _profile_standard(path: Path, kind: str) -> FileProfile:
+    """An X12 835 or a FHIR NDJSON file, read by the reader landing uses: it names its own
+    entity and yields the contract's columns, so it needs no mapping, only a look."""
+    entity = standard.entity_of(path)
+    if entity is None:
+        reason = standard.unknown_entity_reason(path) or "no entity for this file"
+        return FileProfile(path, "utf-8", None, 1, 0, [], None, {}, reason, standard=kind)
+    try:
+        with tempfile.TemporaryDirectory(prefix="clinicops-inspect-") as scratch:
+            frames = list(standard.read_batches(path, entity, Path(scratch), 200_000))
+    except FileError as exc:
+        return FileProfile(path, "utf-8", None, 1, 0, [], entity, {}, str(exc), standard=kind)
+    frame = pl.concat(frames) if frames else pl.DataFrame()
+    data = [c for c in frame.columns if c not in ("_line", "_extra", "_problem")]
+    personal = _personal_columns(entity, {c: c for c in data})
+    columns = [_profile_column(frame.get_column(c), c, c in personal) for c in data]
+    matches = {c: c for c in data}
+    return FileProfile(path, "utf-8", None, 1, frame.height, columns, entity, matches,
+                       standard=kind)  # fmt: skip
 
 
 def _header(path: Path, kind: str | None, fmt: FileFormat) -> list[str]:
@@ -285,6 +310,11 @@ def match_columns(
 
 def draft_route(profile: FileProfile, source: str) -> str:
     """A route in the mapping language's YAML, with TODO where a person must decide."""
+    if profile.standard is not None:
+        return (
+            f"# {profile.path.name}: a standard format ({profile.standard}) that lands as "
+            f"{profile.entity or 'nothing'} without a route\n"
+        )
     if profile.entity is None:
         return f"# {profile.path.name}: no entity recognised; write its route by hand\n"
     contract = BY_ENTITY[profile.entity]
