@@ -99,6 +99,9 @@ class Digest:
     moves: list[Finding]
     new_problems: list[str]
     state: dict = field(repr=False)
+    # Pulled sources whose last pull failed (<home>/pull/status.json): a banner on top,
+    # so a source that keeps failing is seen every week until it is fixed.
+    failing_sources: list[str] = field(default_factory=list)
 
 
 def nearest_monday(day: date) -> date:
@@ -229,6 +232,7 @@ def build_digest(
         new_problems,
         new_state,
     )
+    digest.failing_sources = failing_sources(serving_path.parent)
     digest.html = _html(digest, practice_name, serving.as_of, links, serving.catalog.label)
     digest.text = _text(digest, links, serving.catalog.label)
     return digest
@@ -314,6 +318,25 @@ def _moves(serving: Serving, rows, week: date, links) -> list[Finding]:
     return [f for _, f in found[:TOP_MOVES]]
 
 
+def failing_sources(home: Path) -> list[str]:
+    """One sentence per pulled source whose last pull failed, from the status file the pull
+    writes in the home (docs/sources.md); none when the practice pulls nothing."""
+    path = home / "pull" / "status.json"
+    if not path.is_file():
+        return []
+    status = json.loads(path.read_text(encoding="utf-8"))
+    return [
+        f"{name}: the last pull failed ({entry.get('error') or 'no reason recorded'}); "
+        + (
+            f"last good pull {entry['last_success']}"
+            if entry.get("last_success")
+            else "no pull has succeeded yet"
+        )
+        for name, entry in sorted(status.items())
+        if not entry.get("ok")
+    ]
+
+
 def _new_problems(serving: Serving, last_seen: str) -> list[str]:
     """New refused files first (their rows are missing from every figure), then rejections."""
     refused, rejected = [], []
@@ -382,6 +405,11 @@ def _html(d: Digest, practice: str, as_of: date, links: _Links, kpi_label) -> st
         f"<title>{e(d.subject)}</title></head>"
         "<body style='font-family:Arial,Helvetica,sans-serif;color:#222;max-width:760px'>"
         f"<h1 style='color:#1f3a5f;font-size:22px'>{e(practice)}: week of {d.week:%d %b %Y}</h1>"
+        + "".join(
+            f"<p style='color:#b00020'><b>Source failing:</b> {e(line)}. Its new exports are "
+            "missing from these figures until it is fixed (clinicops sources test).</p>"
+            for line in d.failing_sources
+        )
         + (
             f"<p style='color:#8a5a00'><b>Partial week:</b> the data ends on {as_of:%d %b %Y}, "
             "before this week does, so its counts are not final and no change is shown.</p>"
@@ -402,7 +430,9 @@ def _html(d: Digest, practice: str, as_of: date, links: _Links, kpi_label) -> st
 
 
 def _text(d: Digest, links: _Links, kpi_label) -> str:
-    lines = [d.subject, "", f"Scorecard: {links.page('scorecard')}", ""]
+    lines = [d.subject, ""]
+    lines += [f"SOURCE FAILING: {line}" for line in d.failing_sources]
+    lines += [f"Scorecard: {links.page('scorecard')}", ""]
     for title, findings in (
         ("New alerts", d.fired),
         ("Still out", d.still_out),
