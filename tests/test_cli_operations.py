@@ -79,8 +79,8 @@ def test_dashboard_hint_for_a_missing_serving_file_is_the_uv_command(tmp_path):
     ("args", "message"),
     [
         (["--role", "doctor"], "--role 'doctor': use one of admin, manager"),
-        (["--role", "physician"], "a physician needs --provider"),
-        (["--role", "location_manager"], "a location manager needs --location"),
+        (["--role", "physician"], "a physician needs a provider_id: give --provider"),
+        (["--role", "location_manager"], "a location manager needs location_ids: give --location"),
     ],
 )
 def test_users_set_errors_are_sentences(tmp_path, args, message):

@@ -301,9 +301,9 @@ def set_user(
     if role is not None and role not in roles:
         raise _fail(f"--role {role!r}: use one of {', '.join(roles)}")
     if role == "physician" and not provider:
-        raise _fail("a physician needs --provider (their provider id)")
+        raise _fail("a physician needs a provider_id: give --provider (their provider id)")
     if role == "location_manager" and not location:
-        raise _fail("a location manager needs --location (repeat for more)")
+        raise _fail("a location manager needs location_ids: give --location (repeat for more)")
     binding = {"role": None if role == "none" else role, "provider_id": provider}
     binding["location_ids"] = location or []
     if role is None:
