@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 
 import numpy as np
+import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -22,11 +23,18 @@ from tests.access.browser import (
     TEST_SECRETS,
     write_test_users,
 )
+from tests.conftest import SAMPLE_INBOX
 
 APP = Path(__file__).resolve().parents[2] / "dashboards" / "app" / "app.py"
 TIMEOUT = 180
 NOT_FOR_ROLE = "not available for your role"
 PROVIDERS = [f"PRV{n:04d}" for n in range(1, 17)]
+# Screens name a provider by display name (providers.csv), so each is searched by both.
+NAMES = dict(
+    pl.read_csv(SAMPLE_INBOX / "reference" / "providers.csv.gz")
+    .select("provider_id", "display_name")
+    .iter_rows()
+)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -90,11 +98,11 @@ def test_board_pages_keep_their_kpis_and_refuse_detail_sections(signed_in_home, 
 
 def test_a_physician_sees_their_own_scorecard_without_cost(signed_in_home):
     app = open_as("physician", "scorecard", prov="PRV0005")  # a URL naming a colleague
-    assert app.selectbox(key="f_prov").options == [f"{PHYSICIAN_PROVIDER} (physician)"]
+    assert app.selectbox(key="f_prov").options == [f"{NAMES[PHYSICIAN_PROVIDER]} (physician)"]
     assert app.selectbox(key="f_prov").value == PHYSICIAN_PROVIDER
     headings = [s.value for s in app.subheader]
     assert "Access and patient flow" in headings and "Cost" not in headings
-    others = [p for p in PROVIDERS if p != PHYSICIAN_PROVIDER]
+    others = [x for p in PROVIDERS if p != PHYSICIAN_PROVIDER for x in (p, NAMES[p])]
     assert not [p for p in others if p in shown_text(app)]
 
 
@@ -102,8 +110,8 @@ def test_a_physician_sees_their_own_scorecard_without_cost(signed_in_home):
 def test_a_physician_never_sees_another_providers_id(signed_in_home, page):
     app = open_as("physician", page)
     text = shown_text(app)
-    assert PHYSICIAN_PROVIDER in text
-    others = [p for p in PROVIDERS if p != PHYSICIAN_PROVIDER]
+    assert app.selectbox(key="f_prov").value == PHYSICIAN_PROVIDER  # scoped to them alone
+    others = [x for p in PROVIDERS if p != PHYSICIAN_PROVIDER for x in (p, NAMES[p])]
     assert not [p for p in others if p in text]
     if page == "productivity":  # the anonymous distribution is drawn, one dot per peer
         assert min(peer_dots(app)) >= 4  # 3 or more peers and the physician themselves
