@@ -23,7 +23,7 @@ from dashboards.access.principal import AccessDenied, current
 from dashboards.data.serving import Serving, Status, read_serving
 from dashboards.reports import charts
 from dashboards.reports.commentary import read_commentary
-from dashboards.reports.figures import SMALL_CELL, KpiTable, is_median
+from dashboards.reports.figures import SMALL_CELL, KpiTable
 from dashboards.reports.formatting import (
     DASH,
     SUPPRESSED,
@@ -149,7 +149,8 @@ def build_deck(serving_path: Path, period: Period, out: Path, options: DeckOptio
     principal = current()
     if not policy.may_build_board_deck(principal):
         raise AccessDenied(f"{principal.role or 'no role'}: the board deck is not available")
-    serving = read_serving(serving_path)
+    # A quarter or year is read from its own published rows, never combined from months.
+    serving = read_serving(serving_path, grains=("month", "quarter", "year"))
     if period.start > serving.as_of:
         raise ValueError(f"{period.code} starts after the data's as-of date {serving.as_of}")
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -607,11 +608,6 @@ class _Deck:
             self.kpis.cell(kpi, p).suppressed for p in (period.prior(), period.year_ago())
         ):
             notes.add(SUPPRESSION_NOTE)
-        if period.months > 1 and is_median(kpi):
-            notes.add(
-                f"A {'quarter' if period.is_quarter else 'year'} shows no median: medians are "
-                "published per month and cannot be combined (see the monthly chart)."
-            )
         if kpi == "net_collection_rate" and period != self.period:
             notes.add(
                 "Net collection rate is shown for the newest service month at least 90 "
@@ -621,7 +617,8 @@ class _Deck:
 
     def collection_cohort(self, label: str) -> tuple[Period, str]:
         """The newest service month(s) whose net collection rate is published."""
-        if all(self.kpis.row("net_collection_rate", m) for m in self.period.month_starts):
+        # Month grain only (KPI_SPEC.md): a quarter or year shows its newest cohort month.
+        if self.period.months == 1 and self.kpis.row("net_collection_rate", self.period.start):
             return self.period, label
         month = self.period.last_month
         for _ in range(24):

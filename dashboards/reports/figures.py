@@ -1,14 +1,12 @@
 """A KPI's published value for a report period, and whether it may be shown.
 
-A month is read as published. A quarter combines the month-grain rows of its three
-months the only ways KPI_SPEC.md allows: flows are summed, "at D" values are those of
-the quarter's last month, and rates are recomputed from the summed numerators and
-denominators (a per-FTE rate keeps the FTE of the quarter's last day). A median cannot
-be rebuilt from monthly medians, so a quarter shows none.
+A month, a quarter and a (fiscal) year are each read from their own row of
+`marts.kpi_values`: dbt computes every KPI from its definition over the whole period
+(KPI_SPEC.md "Calendar and grain"), so a report never combines months into a quarter.
 
 Small cells: a count of 1 to 10 (visits, appointments, claims, terminations), and any
 rate or median built on one, is suppressed by the rule the board's dashboard reads share
-(`dashboards.access.small_cells`), judged here on the combined cell.
+(`dashboards.access.small_cells`), judged on the period's own rows.
 """
 
 from __future__ import annotations
@@ -22,19 +20,10 @@ import polars as pl
 from dashboards.access.small_cells import SMALL_CELL, guards, is_small
 from dashboards.reports.periods import Period
 
-__all__ = ["SMALL_CELL", "MISSING", "Cell", "KpiTable", "is_median"]
+__all__ = ["SMALL_CELL", "MISSING", "Cell", "KpiTable"]
 
-_AT_PERIOD_END = {"ar_balance", "days_in_ar", "ar_over_90_share", "support_staff_per_provider_fte"}
-_PER_FTE = {"visits_per_provider_fte", "work_rvus_per_provider_fte"}
-_LONE_MEDIANS = {"new_patient_lead_time_days", "charge_lag_days"}
-
-
-def is_median(kpi: str) -> bool:
-    return kpi.endswith(("_p50", "_p90")) or kpi in _LONE_MEDIANS
-
-
-def _at_period_end(kpi: str) -> bool:
-    return kpi in _AT_PERIOD_END or kpi.startswith("ar_aging_")
+# A report period's length in months -> the grain of kpi_values that publishes it.
+GRAINS = {1: "month", 3: "quarter", 12: "year"}
 
 
 @dataclass(frozen=True)
@@ -54,80 +43,59 @@ MISSING = Cell(None, present=False)
 
 
 class KpiTable:
-    """Month-grain rows indexed by (scope, scope_id, kpi, month) for quick lookups."""
+    """Rows indexed by (grain, scope, scope_id, kpi, period_start) for quick lookups."""
 
     def __init__(self, kpis: pl.DataFrame):
-        months = kpis.filter(pl.col("period_grain") == "month")
+        key = ["period_grain", "scope", "scope_id", "kpi", "period_start"]
         self._rows = {
-            (r[0], r[1], r[2], r[3]): (r[4], r[5], r[6])
-            for r in months.select(
-                "scope", "scope_id", "kpi", "period_start", "value", "numerator", "denominator"
-            ).iter_rows()
+            tuple(r[:5]): tuple(r[5:])
+            for r in kpis.select(*key, "value", "numerator", "denominator").iter_rows()
         }
-        # Rows a board member read already suppressed (`dashboards.access`): their months
-        # cannot be shown, nor rebuilt into a quarter.
+        # Rows a board member read already suppressed (`dashboards.access`), small cells
+        # and their complements: they cannot be shown.
         self._suppressed = (
-            set(
-                months.filter(pl.col("suppressed"))
-                .select("scope", "scope_id", "kpi", "period_start")
-                .iter_rows()
-            )
-            if "suppressed" in months.columns
+            set(kpis.filter(pl.col("suppressed")).select(key).iter_rows())
+            if "suppressed" in kpis.columns
             else set()
         )
 
     def row(self, kpi: str, month: date, scope: str = "practice", scope_id: str = "all"):
-        return self._rows.get((scope, scope_id, kpi, month))
+        return self._rows.get(("month", scope, scope_id, kpi, month))
 
     def scope_ids(self, scope: str, kpi: str, months: Iterable[date]) -> list[str]:
         wanted = set(months)
         return sorted(
-            {k[1] for k in self._rows if k[0] == scope and k[2] == kpi and k[3] in wanted}
+            {
+                k[2]
+                for k in self._rows
+                if k[0] == "month" and k[1] == scope and k[3] == kpi and k[4] in wanted
+            }
         )
 
     def cell(
         self, kpi: str, period: Period, scope: str = "practice", scope_id: str = "all"
     ) -> Cell:
-        if any((scope, scope_id, kpi, m) in self._suppressed for m in period.month_starts):
+        key = (GRAINS.get(period.months, "month"), scope, scope_id, kpi, period.start)
+        if key in self._suppressed:
             return Cell(None, suppressed=True)
-        combined = self._combine(kpi, period, scope, scope_id)
-        if combined.present and self._small(kpi, combined, period, scope, scope_id):
-            return Cell(combined.value, combined.numerator, combined.denominator, suppressed=True)
-        return combined
+        cell = self._published(key)
+        if cell.present and self._small(key, cell):
+            return Cell(cell.value, cell.numerator, cell.denominator, suppressed=True)
+        return cell
 
-    def _combine(self, kpi: str, period: Period, scope: str, scope_id: str) -> Cell:
-        rows = {m: self.row(kpi, m, scope, scope_id) for m in period.month_starts}
-        present = {m: r for m, r in rows.items() if r is not None}
-        if not present:
-            return MISSING
-        if period.months == 1:
-            return Cell(*present[period.start])
-        if is_median(kpi):
-            return Cell(None)
-        if _at_period_end(kpi):
-            last = rows[period.last_month]
-            return Cell(*last) if last else MISSING
-        values = [r[0] for r in present.values()]
-        nums = [r[1] for r in present.values() if r[1] is not None]
-        dens = [r[2] for r in present.values() if r[2] is not None]
-        if kpi.startswith("budget_variance_"):
-            return Cell(sum(v for v in values if v is not None), sum(nums), sum(dens))
-        if not dens:  # a flow: value = numerator
-            return Cell(sum(v for v in values if v is not None), sum(nums) if nums else None)
-        numerator = sum(nums)
-        if kpi in _PER_FTE:
-            last = rows[period.last_month]
-            denominator = last[2] if last else None
-        else:
-            denominator = sum(dens)
-        value = numerator / denominator if denominator else None
-        return Cell(value, numerator, denominator)
+    def _published(self, key: tuple) -> Cell:
+        row = self._rows.get(key) if key[0] in GRAINS.values() else None
+        return Cell(*row) if row is not None else MISSING
 
-    def _small(self, kpi: str, cell: Cell, period: Period, scope: str, scope_id: str) -> bool:
+    def _small(self, key: tuple, cell: Cell) -> bool:
+        grain, scope, scope_id, kpi, start = key
         return any(
             is_small(
                 getattr(
-                    cell if guard == kpi else self._combine(guard, period, scope, scope_id), part
+                    cell
+                    if guard == kpi
+                    else self._published((grain, scope, scope_id, guard, start)),
+                    part,
                 )
             )
             for guard, part in guards(kpi)

@@ -25,12 +25,13 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import bcrypt
+import polars as pl
 import yaml
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from dashboards.access.auth import COOKIE_NAME
 from pipelines.core.home import Home
-from tests.conftest import clinicops_command
+from tests.conftest import SAMPLE_INBOX, clinicops_command
 
 CHROMIUM = "/usr/bin/chromium"
 # shared/STACK_NOTES.md: without the resolver rule Chromium keeps looking up outside hosts.
@@ -63,6 +64,12 @@ PASSWORDS = {
     "nobody": "nobody-pass-6",
 }
 PHYSICIAN_PROVIDER = "PRV0002"  # a physician at L01
+# Screens name providers by their display name (providers.csv): tests look for both.
+PROVIDER_NAMES = dict(
+    pl.read_csv(SAMPLE_INBOX / "reference" / "providers.csv.gz")
+    .select("provider_id", "display_name")
+    .iter_rows()
+)
 MANAGED_LOCATIONS = ["L01"]
 
 

@@ -1,4 +1,4 @@
-"""Report periods, a quarter's combination of month rows, and small-cell suppression."""
+"""Report periods, each read from its own published grain, and small-cell suppression."""
 
 from datetime import date
 
@@ -13,9 +13,9 @@ from dashboards.reports.textfit import fit, text_width_pt, wrap
 JUL, AUG, SEP = date(2026, 7, 1), date(2026, 8, 1), date(2026, 9, 1)
 
 
-def _rows(*rows) -> pl.DataFrame:
+def _rows(*rows, grain: str = "month") -> pl.DataFrame:
     return pl.DataFrame(
-        [("month", start, "practice", "all", kpi, v, n, d) for kpi, start, v, n, d in rows],
+        [(grain, start, "practice", "all", kpi, v, n, d) for kpi, start, v, n, d in rows],
         schema=[
             "period_grain",
             "period_start",
@@ -42,33 +42,29 @@ def test_periods_parse_and_compare():
             parse_period(bad)
 
 
-def test_quarter_sums_flows_takes_period_end_and_recomputes_rates():
-    table = KpiTable(
-        _rows(
-            ("completed_visits", JUL, 100.0, 100.0, None),
-            ("completed_visits", AUG, 200.0, 200.0, None),
-            ("completed_visits", SEP, 300.0, 300.0, None),
-            ("days_in_ar", JUL, 30.0, 3.0, 0.1),
-            ("days_in_ar", SEP, 35.0, 3.5, 0.1),
-            ("no_show_rate", JUL, 0.5, 50.0, 100.0),  # averaging would give 0.3
-            ("no_show_rate", AUG, 0.1, 30.0, 300.0),
-            ("visits_per_provider_fte", JUL, 100.0, 100.0, 1.0),
-            ("visits_per_provider_fte", SEP, 150.0, 300.0, 2.0),
-            ("cycle_time_min_p50", JUL, 30.0, None, None),
-            ("budget_variance_collections", JUL, -10.0, 90.0, 100.0),
-            ("budget_variance_collections", AUG, 20.0, 120.0, 100.0),
-        )
+def test_a_quarter_and_a_year_are_read_from_their_own_rows_not_from_months():
+    months = _rows(
+        ("completed_visits", JUL, 100.0, 100.0, None),
+        ("completed_visits", AUG, 200.0, 200.0, None),
+        ("no_show_rate", JUL, 0.5, 50.0, 100.0),
+        ("cycle_time_min_p50", JUL, 30.0, None, None),
     )
+    quarter = _rows(
+        ("completed_visits", JUL, 612.0, 612.0, None),  # dbt's figure, whatever the months say
+        ("no_show_rate", JUL, 0.2, 80.0, 400.0),
+        ("cycle_time_min_p50", JUL, 33.5, None, None),  # a quarter's median is published
+        grain="quarter",
+    )
+    year = _rows(("completed_visits", date(2026, 1, 1), 2400.0, 2400.0, None), grain="year")
+    table = KpiTable(pl.concat([months, quarter, year]))
     q3 = parse_period("2026-Q3")
-    assert table.cell("completed_visits", q3).value == 600
-    assert table.cell("days_in_ar", q3).value == 35.0
-    assert table.cell("no_show_rate", q3).value == pytest.approx(80 / 400)
-    assert table.cell("visits_per_provider_fte", q3).value == pytest.approx(400 / 2.0)
-    assert table.cell("cycle_time_min_p50", q3).value is None  # a median is not combinable
-    budget = table.cell("budget_variance_collections", q3)
-    assert (budget.value, budget.numerator, budget.denominator) == (10.0, 210.0, 200.0)
+    assert table.cell("completed_visits", q3).value == 612
+    assert table.cell("no_show_rate", q3).value == 0.2
+    assert table.cell("cycle_time_min_p50", q3).value == 33.5
+    assert table.cell("completed_visits", parse_period("FY2026")).value == 2400
     assert not table.cell("completed_visits", parse_period("2026-10")).present
     assert table.cell("no_show_rate", parse_period("2026-07")).value == 0.5
+    assert not table.cell("days_in_ar", q3).present  # no quarter row: nothing is rebuilt
 
 
 def test_small_cells_and_what_is_built_on_them_are_suppressed():
