@@ -347,7 +347,7 @@ class _Deck:
         for line, label, sign in lines:
             kpi = f"budget_variance_{line}"
             now, year = self.kpis.cell(kpi, self.period), self.kpis.cell(kpi, ytd)
-            direction = self.target(kpi).direction
+            direction = self.serving.catalog.direction(kpi)
             cells = [TableCell(label, bold=line == "collections")]
             for cell in (now, year):
                 actual, budget = cell.numerator, cell.denominator

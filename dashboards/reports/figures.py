@@ -75,13 +75,28 @@ class KpiTable:
     def cell(
         self, kpi: str, period: Period, scope: str = "practice", scope_id: str = "all"
     ) -> Cell:
-        key = (GRAINS.get(period.months, "month"), scope, scope_id, kpi, period.start)
+        if period.months not in GRAINS:
+            return self._year_to_date(kpi, period, scope, scope_id)
+        key = (GRAINS[period.months], scope, scope_id, kpi, period.start)
         if key in self._suppressed:
             return Cell(None, suppressed=True)
         cell = self._published(key)
         if cell.present and self._small(key, cell):
             return Cell(cell.value, cell.numerator, cell.denominator, suppressed=True)
         return cell
+
+    def _year_to_date(self, kpi: str, period: Period, scope: str, scope_id: str) -> Cell:
+        """A budget line from the year's start to a month that is not the year's last
+        complete one: KPI_SPEC.md defines a longer period's budget_variance as the sum of
+        its complete months, so the month rows are summed. Nothing else has such a period."""
+        if not kpi.startswith("budget_variance_"):
+            return MISSING
+        rows = [self.row(kpi, m, scope, scope_id) for m in period.month_starts]
+        rows = [r for r in rows if r is not None]
+        if not rows:
+            return MISSING
+        actual, budget = sum(r[1] or 0.0 for r in rows), sum(r[2] or 0.0 for r in rows)
+        return Cell(actual - budget, actual, budget)
 
     def _published(self, key: tuple) -> Cell:
         row = self._rows.get(key) if key[0] in GRAINS.values() else None
