@@ -275,7 +275,7 @@ class _Deck:
             sorted(notes)
             + [
                 "Status is the one the dashboard and the digest show: the budget where the "
-                "practice has one, else the target band of docs/kpi_targets.md; a period not "
+                "practice has one, else the KPI's published benchmark band; a period not "
                 "yet complete is not judged. Rates move in percentage points (pp), days and "
                 "minutes in their unit, other figures in percent; no change is shown for a "
                 "partial period, nor a percent against a zero or negative base."

@@ -48,11 +48,11 @@ def _month_rows(home, kpi: str, *months: date) -> list[tuple]:
 
 def _quarter_value(home, kpi: str, start: date) -> float | None:
     with duckdb.connect(str(home.serving), read_only=True) as con:
-        (value,) = con.sql(
+        ((value,),) = con.sql(
             "select value from marts.kpi_values where kpi = ? and period_grain = 'quarter' "
             "and scope = 'practice' and period_start = ?",
             params=[kpi, start],
-        ).fetchone()
+        ).fetchall()
     return value
 
 
