@@ -106,11 +106,16 @@ components.table(
 )
 
 st.subheader("Remittance figures that are no claim movement")
-components.table(
-    query.dq_table("dq_remittance"),
-    "835 provider-level adjustments (PLB) and patient responsibility (PR), with file and segment",
-    height=300,
-)
+remittance = query.dq_table("dq_remittance")
+if remittance.empty:  # a practice whose payments come as CSV, not as X12 835 files
+    st.caption("No X12 835 remittance reported a patient share or a provider-level adjustment.")
+else:
+    components.table(
+        remittance,
+        "835 provider-level adjustments (PLB) and patient responsibility (PR), with file and "
+        "segment",
+        height=300,
+    )
 
 st.subheader("Wait-time rule violations")
 violations = query.dq_table("dq_wait_violations")
