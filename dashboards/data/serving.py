@@ -50,15 +50,6 @@ class StatusTable:
         return self.rows.get((grain, start, scope, scope_id, kpi), NO_STATUS)
 
 
-_COMPLETE_FROM_DATES = (
-    "(case period_grain when 'week' then period_start + interval 6 day "
-    "when 'month' then period_start + interval 1 month - interval 1 day "
-    "when 'quarter' then period_start + interval 3 month - interval 1 day "
-    "else period_start + interval 1 year - interval 1 day end)::date "
-    "<= (select as_of_date from marts.publish_info)"
-)
-
-
 @dataclass(frozen=True)
 class Serving:
     """Everything a report reads, loaded in one short read-only session."""
@@ -82,18 +73,9 @@ def read_serving(path: Path, grains: tuple[str, ...] = ("month",)) -> Serving:
     if not path.exists():
         raise FileNotFoundError(f"{path} does not exist; run `clinicops run` first")
     with duckdb.connect(str(path), read_only=True) as con:
-        # `complete` (the period ended on or before the as-of date) is published by dbt
-        # when the serving file has it; an older file gets the same reading here.
-        has_complete = bool(
-            con.sql(
-                "select count(*) from information_schema.columns where table_schema = 'marts' "
-                "and table_name = 'kpi_values' and column_name = 'complete'"
-            ).fetchall()[0][0]
-        )
-        complete = "complete" if has_complete else _COMPLETE_FROM_DATES
         kpis = con.sql(
             "select period_grain, period_start, scope, scope_id, kpi, value, numerator, "
-            f"denominator, {complete} as complete from marts.kpi_values "
+            "denominator, complete from marts.kpi_values "
             "where list_contains(?, period_grain)",
             params=[list(grains)],
         ).pl()
