@@ -5,7 +5,8 @@ built on one, is not published to the board, as health-data publication rules re
 cell that small can point at a patient or an employee. Complementary cells are withheld
 with it so that no subtraction the board can make recovers it (`withheld`, below). The
 query layer and `read_serving` apply the one pattern judged over the whole published
-table; the deck also judges the cells it combines itself (a quarter from its months).
+table, every grain at once, so the deck's quarter and year rows are protected as the
+dashboards' are.
 """
 
 from __future__ import annotations

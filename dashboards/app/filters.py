@@ -19,18 +19,26 @@ import streamlit as st
 from dashboards.access import audit
 from dashboards.data import query
 
-PERIODS = ("week", "month", "quarter", "custom")
-PERIOD_LABELS = {"week": "Week", "month": "Month", "quarter": "Quarter", "custom": "Custom"}
+PERIODS = ("week", "month", "quarter", "year", "custom")
+PERIOD_LABELS = {
+    "week": "Week",
+    "month": "Month",
+    "quarter": "Quarter",
+    "year": "Fiscal year",
+    "custom": "Custom",
+}
 ALL = ""  # the "every location / provider" choice
 WEEKS_SHOWN = 13
 MONTHS_SHOWN = 12
+QUARTERS_SHOWN = 8
+YEARS_SHOWN = 5
 CUSTOM_WEEKLY_LIMIT = 26 * 7  # longer custom ranges are shown month by month
 
 
 @dataclass(frozen=True)
 class Filters:
     period: str
-    grain: str  # the published grain the pages read: week or month
+    grain: str  # the published grain the pages read: week, month, quarter or year
     start: date  # first period start shown
     current: date  # the period the headline figures are for (last one shown)
     last_day: date  # the last calendar day the window covers
@@ -67,11 +75,35 @@ class Filters:
 def period_label(grain: str, start: date) -> str:
     if grain == "week":
         return f"week of {start:%d %b %Y}"
+    if grain == "quarter":
+        return quarter_label(start, _fiscal_start_month())
+    if grain == "year":
+        return year_label(start)
     return f"{start:%b %Y}"
 
 
-def quarter_label(start: date) -> str:
-    return f"Q{(start.month - 1) // 3 + 1} {start.year}"
+def _fiscal_start_month() -> int:
+    """The month the practice's fiscal year starts, as dbt published it (the year rows'
+    first month; KPI_SPEC.md "Calendar and grain"): January when nothing says otherwise."""
+    years = query.period_starts("year")
+    return years[-1].month if years else 1
+
+
+def year_label(start: date) -> str:
+    """A fiscal year is named by the calendar year it ends in, as the board deck names it."""
+    if start.month == 1:
+        return f"FY{start.year}"
+    return f"FY{start.year + 1}"
+
+
+def quarter_label(start: date, first: int) -> str:
+    """A fiscal quarter of a year starting in month `first`: Q1 starts the fiscal year (a
+    calendar quarter when it starts in January, e.g. "Q3 2026"; else "Q1 FY2027")."""
+    number = (start.month - first) % 12 // 3 + 1
+    if first == 1:
+        return f"Q{number} {start.year}"
+    year_start = date(start.year - (start.month < first), first, 1)
+    return f"Q{number} {year_label(year_start)}"
 
 
 def location_name(location_id: str) -> str:
@@ -89,10 +121,9 @@ def _complete_months() -> list[date]:
     return [m for m in query.period_starts("month") if _month_end(m) <= as_of]
 
 
-def _quarters() -> list[date]:
-    return sorted(
-        {date(m.year, (m.month - 1) // 3 * 3 + 1, 1) for m in query.period_starts("month")}
-    )
+def _add_months(first: date, n: int) -> date:
+    index = first.year * 12 + first.month - 1 + n
+    return date(index // 12, index % 12 + 1, 1)
 
 
 def resolve(
@@ -113,13 +144,16 @@ def resolve(
         index = months.index(current)
         start = months[max(0, index - MONTHS_SHOWN + 1)]
         return Filters(period, "month", start, current, _month_end(current), location, provider)
-    if period == "quarter":
-        quarters = _quarters()
-        first = at if at in quarters else quarters[-1]
-        after = _month_end(date(first.year, first.month + 2, 1))
-        inside = [m for m in months if first <= m <= after]
+    if period in ("quarter", "year"):
+        # A quarter or fiscal year reads its own published rows, each KPI computed by dbt
+        # over the whole period (KPI_SPEC.md), never months added up here.
+        starts = query.period_starts(period)
+        current = at if at in starts else starts[-1]
+        index = starts.index(current)
+        shown = QUARTERS_SHOWN if period == "quarter" else YEARS_SHOWN
+        last_day = _add_months(current, 3 if period == "quarter" else 12) - timedelta(days=1)
         return Filters(
-            period, "month", inside[0], inside[-1], _month_end(inside[-1]), location, provider
+            period, period, starts[max(0, index - shown + 1)], current, last_day, location, provider
         )
     low, high = span or (
         weeks[-1] - timedelta(weeks=WEEKS_SHOWN - 1),
@@ -165,14 +199,14 @@ def _from_url() -> dict:
     return st.session_state[_FROM_URL]
 
 
-def _initial(key: str, valid: Callable[[object], bool], fallback):
+def _initial(key: str, valid: Callable[[object], bool], fallback, widget: str | None = None):
     """The value a widget is drawn with: its own while still valid, else the URL's, else
     `fallback`. It is passed as the widget's default, never written to st.session_state:
     the browser redraws a widget from the default it was sent whenever a rerun replaces
     the element (the sign-in cookie's component starts such reruns), so a value that lived
     only in session state came back as the default, and a shared month link opened on
     the week view."""
-    widget = _KEYS[key]
+    widget = widget or _KEYS[key]
     if widget in st.session_state:
         if valid(st.session_state[widget]):
             return st.session_state[widget]
@@ -181,12 +215,12 @@ def _initial(key: str, valid: Callable[[object], bool], fallback):
     return wanted if valid(wanted) else fallback
 
 
-def _index(key: str, options: list, fallback=None) -> int | None:
+def _index(key: str, options: list, fallback=None, widget: str | None = None) -> int | None:
     """The selectbox index `_initial` picks; `fallback` defaults to the first option."""
     if not options:
         return None
     return options.index(
-        _initial(key, options.__contains__, fallback if fallback in options else options[0])
+        _initial(key, options.__contains__, fallback if fallback in options else options[0], widget)
     )
 
 
@@ -231,14 +265,21 @@ def sidebar() -> Filters:
         if period == "week":
             options = [w for w in query.period_starts("week") if w <= query.last_complete_week()]
             options.reverse()
-            at = _select_date("Week", options, lambda d: f"Week of {d:%d %b %Y}")
+            at = _select_date("week", options, lambda d: f"Week of {d:%d %b %Y}")
         elif period == "month":
             options = list(reversed(query.period_starts("month")))
             at = _select_date(
-                "Month", options, lambda d: f"{d:%B %Y}", default=_complete_months()[-1]
+                "month", options, lambda d: f"{d:%B %Y}", default=_complete_months()[-1]
             )
-        elif period == "quarter":
-            at = _select_date("Quarter", list(reversed(_quarters())), quarter_label)
+        elif period in ("quarter", "year"):
+            # format_func is also called between runs, where nothing may be read: the
+            # fiscal start month is read here and bound.
+            first = _fiscal_start_month()
+            at = _select_date(
+                period,
+                list(reversed(query.period_starts(period))),
+                (lambda d: quarter_label(d, first)) if period == "quarter" else year_label,
+            )
         else:
             weeks = query.period_starts("week")
             first, last = weeks[0], query.as_of()
@@ -282,13 +323,19 @@ def sidebar() -> Filters:
     return selection
 
 
-def _select_date(label: str, options: list[date], format_func, default: date | None = None) -> date:
+def _select_date(
+    period: str, options: list[date], format_func, default: date | None = None
+) -> date:
+    """The period box. Each period kind has a box of its own: one box whose options
+    changed from weeks to months kept showing the week it held (Streamlit keys a widget's
+    identity by its key), so Month read as a week until a month was picked."""
+    widget = f"{_KEYS['at']}_{period}"
     return st.selectbox(
-        label,
+        PERIOD_LABELS[period],
         options,
-        index=_index("at", options, default),
+        index=_index("at", options, default, widget),
         format_func=format_func,
-        key=_KEYS["at"],
+        key=widget,
     )
 
 

@@ -51,7 +51,9 @@ _UNIT_SUFFIX = {
 
 
 def label(kpi: str) -> str:
-    """The KPI's name from the published KPI catalog (marts.kpi_catalog)."""
+    """The KPI's name from the published KPI catalog (marts.kpi_catalog). Not for a
+    widget's `format_func`: that is also called between script runs, where no reader is
+    signed in to read the catalog; pass a catalog read in the run (`query.catalog().label`)."""
     from dashboards.data import query  # the data layer; imported here so formatting stays light
 
     return query.catalog().label(kpi)

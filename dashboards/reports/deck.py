@@ -1,8 +1,8 @@
-"""The board deck: `build_deck` writes `<out>.pptx` and `<out>.pdf` for a month or a
-quarter, from the serving file only.
+"""The board deck: `build_deck` writes `<out>.pptx` and `<out>.pdf` for a month, a
+quarter or a fiscal year, from the serving file only.
 
-Every number on a slide is a published `kpi_values` row (or a quarter's combination of
-them, see figures.py); each row's status is its `marts.kpi_status` row, labels and units
+Every number on a slide is a published `kpi_values` row of the period's own grain; each
+row's status is its `marts.kpi_status` row, labels, units and the appendix's definitions
 come from the KPI catalog, and the year's forecast is `marts.kpi_forecast`.
 """
 
@@ -20,10 +20,11 @@ from pptx.util import Inches
 
 from dashboards.access import audit, policy
 from dashboards.access.principal import AccessDenied, current
+from dashboards.data import catalog
 from dashboards.data.serving import Serving, Status, read_serving
 from dashboards.reports import charts
 from dashboards.reports.commentary import read_commentary
-from dashboards.reports.figures import SMALL_CELL, KpiTable
+from dashboards.reports.figures import GRAINS, SMALL_CELL, KpiTable
 from dashboards.reports.formatting import (
     DASH,
     SUPPRESSED,
@@ -38,6 +39,7 @@ from dashboards.reports.layout import (
     BAD_FILL,
     BODY_TOP,
     CONTENT_W,
+    FOOTER_TOP,
     GOOD,
     GOOD_FILL,
     MARGIN,
@@ -88,6 +90,7 @@ REVENUE_KPIS = [
     "initial_denial_rate",
     "net_collection_rate",
     "charge_lag_days",
+    "ar_credit_balance",
 ]
 COST_KPIS = [
     "operating_cost",
@@ -121,6 +124,7 @@ _STATUS_SHOWN = {
     "partial": ("Partial", NEUTRAL_FILL, MUTED),
 }
 TREND_MONTHS = 13
+APPENDIX_PER_SLIDE = 12
 SUPPRESSION_NOTE = (
     f"{SUPPRESSED}: a count of 1–{SMALL_CELL - 1} (visits, appointments, claims, staff leaving) "
     "and any rate or median built on it is suppressed, under the usual small-cell rule for "
@@ -192,8 +196,7 @@ class _Deck:
 
     def status(self, kpi: str, period: Period) -> Status:
         """The KPI's one status for the period, practice-wide (marts.kpi_status)."""
-        grain = "quarter" if period.is_quarter else "month"
-        return self.serving.statuses.get(kpi, grain, period.start)
+        return self.serving.statuses.get(kpi, GRAINS[period.months], period.start)
 
     def label(self, kpi: str) -> str:
         return self.serving.catalog.label(kpi)
@@ -211,6 +214,7 @@ class _Deck:
         self.pnl(renderer)
         self.budget(renderer)
         self.data_quality()
+        self.appendix()
 
     def title_slide(self) -> None:
         slide = self.layout.slide(self.options.practice_name)
@@ -576,6 +580,41 @@ class _Deck:
             11,
         )
 
+    def appendix(self) -> None:
+        """Each measure the deck shows, defined as the KPI catalog defines it, so a board
+        member reads the same definition the dashboards and the digest use."""
+        shown = dict.fromkeys(
+            [*EXECUTIVE_KPIS, *ACCESS_KPIS, *PRODUCTIVITY_KPIS, *REVENUE_KPIS, *COST_KPIS]
+        )
+        entries = [(e.label, e.description) for e in map(self.serving.catalog.entry, shown)]
+        if catalog.PATTERN in self.serving.catalog.entries:  # one definition, every line
+            budget = self.serving.catalog.entries[catalog.PATTERN]
+            entries.append((budget.label.replace("{line}", "each line"), budget.description))
+        pages = [
+            entries[i : i + APPENDIX_PER_SLIDE] for i in range(0, len(entries), APPENDIX_PER_SLIDE)
+        ]
+        column_w = (CONTENT_W - Inches(0.3)) // 2
+        for number, page in enumerate(pages, start=1):
+            slide = self.layout.slide(
+                "Appendix: definitions",
+                f"How each measure is computed ({number} of {len(pages)})",
+            )
+            half = (len(page) + 1) // 2
+            for column, chunk in enumerate((page[:half], page[half:])):
+                if not chunk:
+                    continue
+                self.layout.text(
+                    slide,
+                    "body",
+                    "\n".join(f"{label}: {text}" for label, text in chunk),
+                    MARGIN + column * (column_w + Inches(0.3)),
+                    BODY_TOP,
+                    column_w,
+                    FOOTER_TOP - BODY_TOP - Inches(0.1),
+                    13,
+                    9,
+                )
+
     # -- pieces ---------------------------------------------------------------------------
 
     def kpi_row(self, kpi: str, label: str, period: Period, with_status: bool):
@@ -758,7 +797,9 @@ class _Deck:
     def aging_chart(self, renderer) -> bytes:
         months = self.trend_months()
         x = [f"{m:%b %y}" for m in months]
-        fig = charts.base_figure("A/R by age at each month end", "balance", "$,.0s")
+        fig = charts.base_figure(
+            "A/R by age at each month end; credit balances below zero", "balance", "$,.0s"
+        )
         buckets = [
             ("0_30", "0–30 days"),
             ("31_60", "31–60"),
@@ -776,6 +817,17 @@ class _Deck:
                     marker_color=colour,
                 )
             )
+        # Credit balances are money the practice may owe back, not a younger A/R: they
+        # stand apart, below the axis, never netted into an age bucket (KPI_SPEC.md).
+        credits = self.monthly("ar_credit_balance", months)
+        fig.add_trace(
+            go.Bar(
+                x=x,
+                y=[None if v is None else -v for v in credits],
+                name="credit balances",
+                marker_color=charts.GREY,
+            )
+        )
         fig.update_layout(barmode="relative", yaxis={"rangemode": "normal"})
         return renderer.png(fig, 5.1, 4.4)
 

@@ -333,13 +333,15 @@ def test_a_median_without_its_guard_row_is_not_judged_small():
     assert guards("lobby_wait_min_p90") == (("completed_visits", "value"),)
 
 
-def test_a_board_read_suppressed_month_suppresses_the_deck_cell_and_its_quarter():
-    months = [date(2026, 7, 1), date(2026, 8, 1), date(2026, 9, 1)]
-    visits = [40.0, 6.0, 50.0]
+def test_a_board_read_suppressed_month_cannot_be_recovered_from_its_quarter_in_the_deck():
+    """The deck reads a quarter from its own kpi_values row; the quarter minus its visible
+    months must not give the suppressed month back, so a complement is withheld with it."""
+    starts = [date(2026, 7, 1), date(2026, 8, 1), date(2026, 9, 1), date(2026, 7, 1)]
+    visits = [40.0, 6.0, 50.0, 96.0]
     rows = pd.DataFrame(
         {
-            "period_grain": "month",
-            "period_start": months,
+            "period_grain": ["month", "month", "month", "quarter"],
+            "period_start": starts,
             "scope": "location",
             "scope_id": "L1",
             "kpi": "completed_visits",
@@ -348,13 +350,16 @@ def test_a_board_read_suppressed_month_suppresses_the_deck_cell_and_its_quarter(
             "denominator": None,
         }
     )
-    board = pl.from_pandas(suppress(rows, rows))
-    table = KpiTable(board)
-    assert table.cell("completed_visits", parse_period("2026-07"), "location", "L1").shown == 40
+    table = KpiTable(pl.from_pandas(suppress(rows, rows)))
     august = table.cell("completed_visits", parse_period("2026-08"), "location", "L1")
     assert august.suppressed and august.shown is None
-    # 96 visits in the quarter, but rebuilt without August it would read 90
-    assert table.cell("completed_visits", parse_period("2026-Q3"), "location", "L1").suppressed
+    quarter = table.cell("completed_visits", parse_period("2026-Q3"), "location", "L1")
+    assert quarter.shown == 96  # the quarter's own row, not a sum the deck makes
+    visible = [
+        table.cell("completed_visits", parse_period(month), "location", "L1").shown
+        for month in ("2026-07", "2026-09")
+    ]
+    assert None in visible  # 96 - 40 - 50 would read August's 6
 
 
 def test_pages_name_the_kpis_whose_current_row_is_suppressed():

@@ -113,8 +113,33 @@ def test_a_link_reopens_its_view_and_a_new_period_drops_the_stale_date(dashboard
     # Weeks: the link's date is not a week the sidebar offers, so the newest week is shown.
     next(s for s in app.segmented_control if s.label == "Period").set_value("week").run()
     assert not app.exception
-    weeks = app.selectbox(key="f_at").options
-    assert app.selectbox(key="f_at").value.strftime("Week of %d %b %Y") == weeks[0]
+    weeks = app.selectbox(key="f_at_week").options
+    assert app.selectbox(key="f_at_week").value.strftime("Week of %d %b %Y") == weeks[0]
+    # Months: the box now holds a month, not the week it showed a moment ago.
+    next(s for s in app.segmented_control if s.label == "Period").set_value("month").run()
+    assert not app.exception
+    month = app.selectbox(key="f_at_month")
+    assert month.label == "Month" and month.value.day == 1
+    assert month.value.strftime("%B %Y") in month.options
+
+
+@pytest.mark.parametrize("grain", ["quarter", "year"])
+def test_a_quarter_or_year_reads_its_own_published_rows(dashboard_home, grain):
+    """The headline is the period's own kpi_values row (dbt computes a quarter over the
+    whole quarter), not its last month's and not months added up by the page."""
+    with duckdb.connect(str(dashboard_home.serving), read_only=True) as con:
+        start, rate = con.sql(
+            "select period_start, value from marts.kpi_values where kpi = 'no_show_rate' "
+            f"and period_grain = '{grain}' and scope = 'practice' and complete "
+            "order by period_start desc limit 1"
+        ).fetchall()[0]
+    app = open_page("access", period=grain, at=start.isoformat())
+    box = app.selectbox(key=f"f_at_{grain}")
+    assert box.value == start
+    card = next(m for m in app.metric if m.label == "No-show rate")
+    assert card.value == f"{rate:.1%}"
+    caption = " ".join(c.value for c in app.caption)
+    assert ("Q" if grain == "quarter" else "FY") in caption, caption
 
 
 def test_provider_filter_scopes_cost_to_practice(dashboard_home):

@@ -187,10 +187,10 @@ def test_openemr_pulled_landed_and_built_to_kpi_values(home: Home, openemr, tmp_
     result = pull_source(home, config_for(source(openemr)), "openemr")
     assert result.ok, result.error
     assert sorted(p.name.split("_2")[0] for p in result.files) == [
-        "appointments", "charges", "claims", "locations", "payers", "transactions",
+        "appointments", "charges", "claims", "locations", "payers", "providers", "transactions",
     ]  # fmt: skip
     assert pull_source(home, config_for(source(openemr)), "openemr").files == []
-    assert len(inbox_files(home)) == 6
+    assert len(inbox_files(home)) == 7
 
     built = subprocess.run(
         [str(Path(sys.executable).with_name("clinicops")), "run", "--home", str(home.root),

@@ -10,17 +10,19 @@ import json
 import re
 import subprocess
 
+import duckdb
 import pytest
 from pptx import Presentation
 
 from dashboards.access import Principal, Role, acting_as
+from dashboards.data.serving import read_serving
 from dashboards.reports.commentary import (
     MAX_CHARS,
     commentary_path,
     read_commentary,
     save_commentary,
 )
-from dashboards.reports.deck import DeckOptions, build_deck
+from dashboards.reports.deck import _STATUS_SHOWN, EXECUTIVE_KPIS, DeckOptions, build_deck
 from dashboards.reports.figures import Cell
 from dashboards.reports.formatting import DASH, change
 from dashboards.reports.layout import overflows
@@ -121,6 +123,17 @@ def test_month_pack_carries_the_commentary_and_plain_words(pack_home):
     titles = [title for title, _ in slides]
     assert titles[:3] == ["Sample Family Practice", "Executive summary", "Manager's commentary"]
     assert COMMENT in slides[2][1]
+    # The appendix defines each measure as the KPI catalog does, the budget lines once.
+    appendix = "\n".join(text for title, text in slides if title == "Appendix: definitions")
+    with acting_as(MANAGER):
+        catalog = read_serving(pack_home / "serving.duckdb").catalog
+    for kpi in ("days_in_ar", "ar_credit_balance", "staff_turnover_rate"):
+        entry = catalog.entry(kpi)
+        assert f"{entry.label}: {entry.description}" in appendix, kpi
+    assert appendix.count("Budget variance") == 1
+    # Credit balances stand apart from the aging on the revenue slide.
+    revenue = next(text for title, text in slides if title == "Revenue cycle")
+    assert catalog.label("ar_credit_balance") in revenue
     every_word = "\n".join(text for _, text in slides)
     for engineer_words in ("orphan", "KPI_SPEC", "kpi_targets.md", "appointments.", "_at "):
         assert engineer_words not in every_word, engineer_words
@@ -154,6 +167,22 @@ def test_a_partial_fiscal_year_is_labelled_and_shows_no_change(pack_home):
     # Net collection rate reads a complete service month (90 days back), which compares.
     changes = [text for row in rows if "services)" not in row[0] for text in row[4:]]
     assert changes and set(changes) <= {DASH, "n<11"}, rows
+    # The status is the fiscal year's own kpi_status row, not its first month's.
+    with duckdb.connect(str(pack_home / "serving.duckdb"), read_only=True) as con:
+        status = dict(
+            con.sql(
+                "select kpi, status from marts.kpi_status where period_grain = 'year' "
+                "and period_start = '2026-01-01' and scope = 'practice'"
+            ).fetchall()
+        )
+    # (the net collection rate is a month's: it has no fiscal-year row)
+    shown = [
+        (kpi, row[3])
+        for kpi, row in zip(EXECUTIVE_KPIS, rows, strict=True)
+        if kpi != "net_collection_rate"
+    ]
+    assert shown == [(kpi, _STATUS_SHOWN[status[kpi]][0]) for kpi, _ in shown]
+    assert len({text for _, text in shown}) > 1  # judged rows, not one blanket label
     assert overflows(Presentation(str(result.pptx))) == []
     assert not re.search(r"\d+\.\d{3,}", "\n".join(text for _, text in slides))
 
@@ -161,7 +190,6 @@ def test_a_partial_fiscal_year_is_labelled_and_shows_no_change(pack_home):
 def test_every_deck_chart_has_level_ticks_that_do_not_overlap(pack_home):
     """Each chart of the deck, at the size it is placed on its slide, laid out by Plotly in
     Chromium, and its tick labels measured as on the dashboards."""
-    from dashboards.data.serving import read_serving
     from dashboards.reports.deck import _Deck
     from tests.access.browser import chromium
     from tests.dashboards.readability import tick_problems

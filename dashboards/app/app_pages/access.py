@@ -158,8 +158,13 @@ st.subheader("When do patients wait? Weekday × hour of the appointment")
 if not policy.may_see_detail(current()):
     st.info("Built from visit detail, which is not available for your role.")
     st.stop()
+catalog = query.catalog()
 choice = st.radio(
-    "Wait", WAITS, format_func=lambda w: label(w + "_p50"), horizontal=True, key="access_heat"
+    "Wait",
+    WAITS,
+    format_func=lambda w: catalog.label(w + "_p50"),
+    horizontal=True,
+    key="access_heat",
 )
 grid = query.wait_heatmap(f.start, f.last_day, f.location, f.provider)
 components.chart(

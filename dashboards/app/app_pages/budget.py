@@ -70,7 +70,7 @@ lines = sorted(
     this_year["line"].unique(),
     key=lambda v: (v not in ("completed_visits", "gross_charges", "collections", "labor_cost"), v),
 )
-line = st.selectbox("Budget line", lines, format_func=line_label, key="budget_line")
+line = st.selectbox("Budget line", lines, format_func=query.catalog().line_label, key="budget_line")
 one = this_year[this_year["line"] == line]
 unit = "visits" if line == "completed_visits" else "money"
 pairs = one[["period_start", "actual", "budget"]].melt(id_vars=["period_start"], var_name="series")

@@ -100,7 +100,9 @@ for index, kpi in enumerate(KPIS):
         )
 
 st.subheader("Over time, against the peer median")
-trend_kpi = st.radio("KPI", KPIS, format_func=label, horizontal=True, key="productivity_trend")
+trend_kpi = st.radio(
+    "KPI", KPIS, format_func=query.catalog().label, horizontal=True, key="productivity_trend"
+)
 series = peer_rows[peer_rows["kpi"] == trend_kpi]
 own = series[series["scope_id"] == provider].assign(series=names.provider(provider))
 median = (
