@@ -1,8 +1,8 @@
-"""CI runs the benchmark harness on the small practice once: a smoke test that it works
-end to end (generation, every stage, the increment, the floor, the dashboard pages, the
-report), not a timing. The pandas peer is left out here (`--no-peer`): it is the slowest
-step by far, and tests/bench/test_pandas_peer.py runs it on the sample and checks its
-figures against kpi_values.
+"""CI runs the benchmark harness once on a tiny practice (4 providers × 12 weeks): a smoke
+test that it works end to end (generation, every stage, the increment, the floor, the
+dashboard pages, the report), not a timing. The pandas peer is left out here
+(`--no-peer`): it is the slowest step by far, and tests/bench/test_pandas_peer.py runs it
+on the sample and checks its figures against kpi_values.
 
 The whole `clinicops run` is left out here (`--run-sizes ""`): the session fixture of
 tests/conftest.py already runs it on the sample, and the harness only wraps it."""
@@ -20,12 +20,12 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.e2e
-def test_harness_runs_on_the_small_practice(tmp_path) -> None:
+def test_harness_runs_on_a_tiny_practice(tmp_path) -> None:
     out = tmp_path / "benchmarks.md"
     proc = subprocess.run(
         [
             sys.executable, "-m", "bench.run",
-            "--sizes", "small", "--repeat", "1", "--run-sizes", "", "--no-peer",
+            "--sizes", "tiny", "--repeat", "1", "--run-sizes", "", "--no-peer",
             "--work", str(tmp_path / "work"), "--out", str(out),
         ],
         cwd=PROJECT_ROOT,
@@ -49,14 +49,14 @@ def test_harness_runs_on_the_small_practice(tmp_path) -> None:
         (run,) = runs
         assert 0 < run["seconds"] < 1800
         assert 50 * 2**20 < run["peak_rss"] < 16 * 2**30
-    full = sum(raw[f"small/{step}"][0]["seconds"] for step in ("land", "dbt build", "publish"))
-    assert raw["small/floor"][0]["seconds"] < full
-    assert "| small | full build (land + build + publish) |" in report
-    assert "| small | increment (one week) |" in report
+    full = sum(raw[f"tiny/{step}"][0]["seconds"] for step in ("land", "dbt build", "publish"))
+    assert raw["tiny/floor"][0]["seconds"] < full
+    assert "| tiny | full build (land + build + publish) |" in report
+    assert "| tiny | increment (one week) |" in report
     pages = json.loads((tmp_path / "work" / "pages.json").read_text(encoding="utf-8"))
-    assert set(pages["small"]) == {
+    assert set(pages["tiny"]) == {
         "scorecard", "access", "productivity", "revenue", "cost", "budget", "data_quality",
     }  # fmt: skip
-    for (times,) in pages["small"].values():
+    for (times,) in pages["tiny"].values():
         assert 0 < times["p50_s"] <= times["p95_s"] < 600
-    assert "| small | scorecard |" in report
+    assert "| tiny | scorecard |" in report
