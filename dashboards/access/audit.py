@@ -24,6 +24,7 @@ import hmac
 import json
 import os
 import secrets
+import tempfile
 from collections.abc import MutableSet
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -75,13 +76,18 @@ def chain_key(home: Path | str | None = None) -> bytes:
     path = key_path(home)
     if not path.exists():
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        # Written whole under another name, then linked into place: a writer that loses
+        # the race reads the winner's complete key. (Created in place, the file existed
+        # empty for a moment, and a concurrent writer keyed its record with b"".)
+        fd, written = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # another writer made it meanwhile
-            pass
-        else:
             with os.fdopen(fd, "w") as fh:
                 fh.write(secrets.token_hex(32))
+            os.link(written, path)
+        except FileExistsError:  # another writer's key is in place: use that one
+            pass
+        finally:
+            os.unlink(written)
     return path.read_text(encoding="utf-8").strip().encode("utf-8")
 
 

@@ -66,6 +66,29 @@ def test_concurrent_writers_keep_one_chain(tmp_path):
     assert audit.verify(tmp_path) == audit.Verdict(True, 100)
 
 
+def test_writers_racing_for_a_new_homes_key_all_read_the_one_whole_key(tmp_path):
+    """The first records of a new home: every writer must key with the same, complete key
+    (one that read the key file while it was being written keyed its record with b"")."""
+    for attempt in range(30):
+        home = tmp_path / f"home{attempt}"
+        start = threading.Barrier(6)
+        keys: list[bytes] = []
+
+        def read_key(home=home, start=start, keys=keys) -> None:
+            start.wait()
+            keys.append(audit.chain_key(home))
+
+        threads = [threading.Thread(target=read_key) for _ in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert len(set(keys)) == 1 and len(keys[0]) == 64, keys
+        assert [p.name for p in audit.key_path(home).parent.iterdir()] == [
+            audit.key_path(home).name
+        ]  # no half-written key left behind
+
+
 def test_unknown_events_are_refused(tmp_path):
     with pytest.raises(ValueError, match="unknown audit event"):
         audit.record("password_seen", home=tmp_path)
