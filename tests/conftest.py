@@ -34,18 +34,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         markers = {mark.name for mark in item.iter_markers()}
         if fixtures & SLOW_FIXTURES or markers & SLOW_MARKERS:
             item.add_marker(pytest.mark.slow)
-    # The workers (pyproject's addopts) take test files in this order: the longest files
-    # first (the Spark build, then every file that builds a practice or drives a
-    # browser), so that the many quick files fill the end instead of one long file
-    # running alone after them. The sort is stable: a file's tests stay together and in
-    # their order.
-    rank: dict[Path, int] = {}
-    for item in items:
-        if item.get_closest_marker("spark"):
-            rank[item.path] = 0
-        elif item.get_closest_marker("slow"):
-            rank[item.path] = min(rank.get(item.path, 1), 1)
-    items.sort(key=lambda item: rank.get(item.path, 2))
 
 
 def clinicops_command() -> str:
