@@ -18,6 +18,7 @@ import streamlit as st
 
 from dashboards.access import audit
 from dashboards.data import query
+from dashboards.reports.periods import Period
 
 PERIODS = ("week", "month", "quarter", "year", "custom")
 PERIOD_LABELS = {
@@ -91,9 +92,7 @@ def _fiscal_start_month() -> int:
 
 def year_label(start: date) -> str:
     """A fiscal year is named by the calendar year it ends in, as the board deck names it."""
-    if start.month == 1:
-        return f"FY{start.year}"
-    return f"FY{start.year + 1}"
+    return Period(start, 12).label
 
 
 def quarter_label(start: date, first: int) -> str:
@@ -121,11 +120,6 @@ def _complete_months() -> list[date]:
     return [m for m in query.period_starts("month") if _month_end(m) <= as_of]
 
 
-def _add_months(first: date, n: int) -> date:
-    index = first.year * 12 + first.month - 1 + n
-    return date(index // 12, index % 12 + 1, 1)
-
-
 def resolve(
     period: str, at: date | None, span: tuple[date, date] | None, location, provider
 ) -> Filters:
@@ -151,7 +145,7 @@ def resolve(
         current = at if at in starts else starts[-1]
         index = starts.index(current)
         shown = QUARTERS_SHOWN if period == "quarter" else YEARS_SHOWN
-        last_day = _add_months(current, 3 if period == "quarter" else 12) - timedelta(days=1)
+        last_day = Period(current, 3 if period == "quarter" else 12).end
         return Filters(
             period, period, starts[max(0, index - shown + 1)], current, last_day, location, provider
         )
